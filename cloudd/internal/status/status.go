@@ -1,0 +1,158 @@
+// Package status is "cloudd status", the openstack-status of Stratus: it
+// logs in as the admin of a running cloud, walks the service catalog and
+// probes every endpoint, and says plainly what is up and what is not.
+package status
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stratus-cloud/stratus/cloudd/internal/config"
+	"github.com/stratus-cloud/stratus/cloudd/internal/server"
+)
+
+// Run prints the report to out. healthy is false when anything is down;
+// err is for failures to even ask (bad flags, unreadable credentials).
+func Run(ctx context.Context, out io.Writer, args []string) (healthy bool, err error) {
+	fs := flag.NewFlagSet("cloudd status", flag.ContinueOnError)
+	stateDir := fs.String("state-dir", envOr("STRATUS_STATE_DIR", config.DefaultStateDir()), "state directory holding admin-openrc.sh (STRATUS_STATE_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return false, err
+	}
+	creds, err := credentials(*stateDir)
+	if err != nil {
+		return false, err
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	defer w.Flush()
+	fmt.Fprintf(w, "Stratus at %s\n\n", creds["OS_AUTH_URL"])
+
+	catalog, authErr := login(ctx, client, creds)
+	healthy = authErr == nil
+	fmt.Fprintln(w, "CHECK\tSTATUS")
+	base := strings.TrimSuffix(strings.TrimSuffix(creds["OS_AUTH_URL"], "/"), "/identity/v3")
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res := probe(ctx, client, base+path)
+		healthy = healthy && res == "up"
+		fmt.Fprintf(w, "cloudd %s\t%s\n", path, res)
+	}
+	if authErr != nil {
+		fmt.Fprintf(w, "admin login\tDOWN: %v\n", authErr)
+		return false, nil
+	}
+	fmt.Fprintf(w, "admin login\tup\n\nSERVICE\tTYPE\tINTERFACE\tURL\tSTATUS\n")
+	for _, svc := range catalog {
+		for _, ep := range svc.Endpoints {
+			res := probe(ctx, client, ep.URL)
+			healthy = healthy && res == "up"
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", svc.Name, svc.Type, ep.Interface, ep.URL, res)
+		}
+	}
+	fmt.Fprintln(w, "\nHOSTS\nnone: compute is not part of this cloud yet")
+	return healthy, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// credentials are the OS_* settings from the environment when OS_AUTH_URL
+// is set there, else from <state dir>/admin-openrc.sh.
+func credentials(stateDir string) (map[string]string, error) {
+	creds := map[string]string{}
+	if os.Getenv("OS_AUTH_URL") != "" {
+		for _, kv := range os.Environ() {
+			if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OS_") {
+				creds[k] = v
+			}
+		}
+		return creds, nil
+	}
+	path := filepath.Join(stateDir, server.AdminOpenRC)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading admin credentials (is cloudd bootstrapped with this state dir?): %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
+		if k, v, found := strings.Cut(line, "="); ok && found {
+			v = strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'")
+			creds[k] = strings.ReplaceAll(v, `'\''`, "'")
+		}
+	}
+	return creds, nil
+}
+
+type catalogEntry struct {
+	Type      string `json:"type"`
+	Name      string `json:"name"`
+	Endpoints []struct {
+		Interface string `json:"interface"`
+		URL       string `json:"url"`
+	} `json:"endpoints"`
+}
+
+func login(ctx context.Context, client *http.Client, creds map[string]string) ([]catalogEntry, error) {
+	body, _ := json.Marshal(map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{"user": map[string]any{
+			"name": creds["OS_USERNAME"], "password": creds["OS_PASSWORD"], "domain": map[string]string{"name": creds["OS_USER_DOMAIN_NAME"]},
+		}}},
+		"scope": map[string]any{"project": map[string]any{"name": creds["OS_PROJECT_NAME"], "domain": map[string]string{"name": creds["OS_PROJECT_DOMAIN_NAME"]}}},
+	}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(creds["OS_AUTH_URL"], "/")+"/auth/tokens", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return nil, fmt.Errorf("identity answered %s", resp.Status)
+	}
+	var tok struct {
+		Token struct {
+			Catalog []catalogEntry `json:"catalog"`
+		} `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		return nil, err
+	}
+	return tok.Token.Catalog, nil
+}
+
+// probe GETs url: anything below 500 (version documents, 401 for APIs that
+// want a token) means the service is answering.
+func probe(ctx context.Context, client *http.Client, url string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "DOWN: " + err.Error()
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "DOWN: " + err.Error()
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return "DOWN: " + resp.Status
+	}
+	return "up"
+}
