@@ -3,7 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/hex"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"

@@ -129,4 +129,3 @@ func (a *API) deleteAppCred(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-

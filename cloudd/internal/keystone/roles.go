@@ -336,4 +336,3 @@ func (a *API) listAssignments(w http.ResponseWriter, r *http.Request) error {
 	osapi.WriteJSON(w, http.StatusOK, map[string]any{"role_assignments": out, "links": links(r)})
 	return nil
 }
-
