@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -23,13 +24,15 @@ var (
 	ImpliedChain = []string{"admin", "member", "reader"}
 )
 
-// Account is a user bootstrap makes sure of. Password nil keeps an existing
-// user's password; on a new user it must be set.
+// Account is a user bootstrap makes sure of. Password, when set, is
+// (re)set on every bootstrap; otherwise InitialPassword is given to a user
+// that does not exist yet and an existing user's password is left alone.
 type Account struct {
-	Name     string
-	Project  string
-	Roles    []string
-	Password *string
+	Name            string
+	Project         string
+	Roles           []string
+	Password        string
+	InitialPassword string
 }
 
 // Bootstrap creates what a cloud needs before anyone can log in: the
@@ -79,19 +82,27 @@ func (s *Service) Bootstrap(ctx context.Context, accounts []Account) (created ma
 		err := s.pool.QueryRow(ctx, "SELECT id FROM users WHERE name = $1", a.Name).Scan(&userID)
 		switch {
 		case err == pgx.ErrNoRows:
-			if a.Password == nil {
+			password := cmp.Or(a.Password, a.InitialPassword)
+			if password == "" {
 				return nil, fmt.Errorf("bootstrap: new user %s needs a password", a.Name)
 			}
-			u, err := s.CreateUser(ctx, User{Name: a.Name, Enabled: true, DefaultProjectID: projects[a.Project]}, *a.Password)
+			u, err := s.CreateUser(ctx, User{Name: a.Name, Enabled: true, DefaultProjectID: projects[a.Project]}, password)
 			if err != nil {
 				return nil, err
 			}
 			userID, created[a.Name] = u.ID, true
 		case err != nil:
 			return nil, err
-		case a.Password != nil:
-			if _, err := s.UpdateUser(ctx, userID, UserPatch{Password: a.Password}); err != nil {
+		case a.Password != "":
+			var hash string
+			if err := s.pool.QueryRow(ctx, "SELECT coalesce(password_hash, '') FROM users WHERE id = $1", userID).Scan(&hash); err != nil {
 				return nil, err
+			}
+			// Re-hashing an unchanged password would revoke the user's tokens.
+			if !CheckSecret(hash, a.Password) {
+				if _, err := s.UpdateUser(ctx, userID, UserPatch{Password: &a.Password}); err != nil {
+					return nil, err
+				}
 			}
 		}
 		for _, r := range a.Roles {

@@ -36,7 +36,8 @@ func appCredJSON(r *http.Request, ac identity.AppCred) map[string]any {
 		"links": selfLink(r, "users/"+ac.UserID+"/application_credentials/"+ac.ID),
 	}
 	if ac.ExpiresAt != nil {
-		out["expires_at"] = formatTime(*ac.ExpiresAt)
+		// Keystone writes this one time without a zone suffix.
+		out["expires_at"] = ac.ExpiresAt.UTC().Format("2006-01-02T15:04:05.000000")
 	}
 	if ac.Secret != "" {
 		out["secret"] = ac.Secret

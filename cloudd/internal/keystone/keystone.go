@@ -6,6 +6,7 @@ package keystone
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -106,13 +107,24 @@ func parseTime(field, s string) (time.Time, error) {
 	return time.Time{}, osapi.Errorf(http.StatusBadRequest, "Invalid input for field '%s': %q is not an ISO 8601 date-time.", field, s)
 }
 
+// queryFlag reads a Keystone flag parameter: present and empty ("?effective")
+// or truthy is true.
+func queryFlag(r *http.Request, name string) bool {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return false
+	}
+	b := boolFilter(r, name)
+	return b == nil || *b
+}
+
 // boolFilter reads a Keystone boolean query filter ("true", "1", ...).
 func boolFilter(r *http.Request, name string) *bool {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return nil
 	}
-	b := v != "0" && v != "false" && v != "False"
+	b := v != "0" && !strings.EqualFold(v, "false") && !strings.EqualFold(v, "no")
 	return &b
 }
 

@@ -299,7 +299,7 @@ func (a *API) listAssignments(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := identity.AssignmentFilter{
 		UserID: q.Get("user.id"), ProjectID: q.Get("scope.project.id"), RoleID: q.Get("role.id"),
-		Effective: q.Has("effective"),
+		Effective: queryFlag(r, "effective"),
 	}
 	if err := a.mayReadAssignments(r, f.ProjectID, f.UserID); err != nil {
 		return err
@@ -312,7 +312,7 @@ func (a *API) listAssignments(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	withNames := q.Has("include_names") && q.Get("include_names") != "0" && q.Get("include_names") != "false"
+	withNames := queryFlag(r, "include_names")
 	out := make([]map[string]any, len(list))
 	for i, as := range list {
 		user := map[string]any{"id": as.UserID}

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,38 +28,32 @@ var catalogEntries = []struct{ typ, name, description, path string }{
 const AdminOpenRC = "admin-openrc.sh"
 
 // bootstrap makes sure the cloud has its projects, roles, admin and
-// service users, catalog entries and credential files. A password is set
-// when configured, or generated when its credentials file is missing
-// (hashes cannot be read back); otherwise the file's password stays and
-// the file is rewritten, so a changed public URL reaches it.
+// service users, catalog entries and credential files. A configured admin
+// password is set on every start; otherwise new users get a generated
+// password and existing users keep theirs, so a second replica with its own
+// state dir never resets the first one's credentials. A credentials file
+// is (re)written whenever its password is known, so a changed public URL
+// reaches it.
 func (s *Server) bootstrap(ctx context.Context) error {
 	type account struct {
 		identity.Account
-		file string
+		file  string
+		known string // the password, when this process knows it
 	}
-	accounts := []account{{identity.Account{Name: identity.AdminUser, Project: identity.AdminProject, Roles: []string{"admin"}},
-		filepath.Join(s.cfg.StateDir, AdminOpenRC)}}
+	accounts := []*account{{Account: identity.Account{Name: identity.AdminUser, Project: identity.AdminProject,
+		Roles: []string{"admin"}, Password: s.cfg.AdminPassword}, file: filepath.Join(s.cfg.StateDir, AdminOpenRC)}}
 	for _, name := range serviceAccounts {
-		accounts = append(accounts, account{identity.Account{Name: name, Project: identity.ServiceProject, Roles: []string{"admin", "service"}},
-			filepath.Join(s.cfg.StateDir, "credentials", name+"-openrc.sh")})
-	}
-	accounts[0].Password = optional(s.cfg.AdminPassword)
-	known := make([]string, len(accounts))
-	for i := range accounts {
-		a := &accounts[i]
-		known[i] = readOpenRCPassword(a.file)
-		if a.Password == nil && known[i] == "" {
-			a.Password = optional(identity.NewSecret())
-		}
-		if a.Password != nil {
-			known[i] = *a.Password
-		}
+		accounts = append(accounts, &account{Account: identity.Account{Name: name, Project: identity.ServiceProject,
+			Roles: []string{"admin", "service"}}, file: filepath.Join(s.cfg.StateDir, "credentials", name+"-openrc.sh")})
 	}
 	plain := make([]identity.Account, len(accounts))
 	for i, a := range accounts {
+		a.InitialPassword = identity.NewSecret()
+		a.known = cmp.Or(a.Password, readOpenRCPassword(a.file))
 		plain[i] = a.Account
 	}
-	if _, err := s.Identity.Bootstrap(ctx, plain); err != nil {
+	created, err := s.Identity.Bootstrap(ctx, plain)
+	if err != nil {
 		return err
 	}
 	for _, e := range catalogEntries {
@@ -65,8 +61,16 @@ func (s *Server) bootstrap(ctx context.Context) error {
 			return err
 		}
 	}
-	for i, a := range accounts {
-		if err := s.writeOpenRC(a.file, a.Name, a.Project, known[i]); err != nil {
+	for _, a := range accounts {
+		if created[a.Name] {
+			a.known = cmp.Or(a.Password, a.InitialPassword)
+		}
+		if a.known == "" {
+			slog.Warn("user exists but its password is unknown here; not writing its credentials file",
+				"user", a.Name, "file", a.file, "hint", "set STRATUS_ADMIN_PASSWORD (admin) or copy the file from the first replica")
+			continue
+		}
+		if err := s.writeOpenRC(a.file, a.Name, a.Project, a.known); err != nil {
 			return err
 		}
 	}
@@ -118,10 +122,3 @@ func (s *Server) writeOpenRC(path, user, project, password string) error {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
