@@ -13,6 +13,7 @@ import (
 	"github.com/stratus-cloud/stratus/internal/authn"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/osapi"
+	"github.com/stratus-cloud/stratus/internal/outbox"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
@@ -114,9 +115,27 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (Project, error)
 	if p.Tags == nil {
 		p.Tags = []string{}
 	}
-	_, err := s.pool.Exec(ctx, "INSERT INTO projects ("+projectCols+") VALUES ($1, $2, $3, $4, $5)",
-		p.ID, p.Name, p.Description, p.Enabled, p.Tags)
-	return p, db.Interpret(err, "project")
+	err := s.inTx(ctx, func(tx pgx.Tx, _ *revocations) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO projects ("+projectCols+") VALUES ($1, $2, $3, $4, $5)",
+			p.ID, p.Name, p.Description, p.Enabled, p.Tags); err != nil {
+			return db.Interpret(err, "project")
+		}
+		return emitProject(ctx, tx, "created", p)
+	})
+	return p, err
+}
+
+// Lifecycle events, for metering and auditing.
+const eventSource = "/identity"
+
+func emitProject(ctx context.Context, tx pgx.Tx, what string, p Project) error {
+	return outbox.Emit(ctx, tx, eventSource, "stratus.identity.project."+what, p.ID,
+		map[string]any{"project_id": p.ID, "name": p.Name, "enabled": p.Enabled})
+}
+
+func emitUser(ctx context.Context, tx pgx.Tx, what string, u User) error {
+	return outbox.Emit(ctx, tx, eventSource, "stratus.identity.user."+what, u.ID,
+		map[string]any{"user_id": u.ID, "name": u.Name, "enabled": u.Enabled})
 }
 
 // GetProject finds a project by id.
@@ -163,9 +182,11 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 			return db.Interpret(err, "project: "+id)
 		}
 		if !out.Enabled {
-			return rev.add(ctx, tx, authn.Revocation{ProjectID: id, IssuedBefore: s.cfg.Now()})
+			if err := rev.add(ctx, tx, authn.Revocation{ProjectID: id, IssuedBefore: s.cfg.Now()}); err != nil {
+				return err
+			}
 		}
-		return nil
+		return emitProject(ctx, tx, "updated", out)
 	})
 	return out, err
 }
@@ -174,14 +195,15 @@ func (s *Service) UpdateProject(ctx context.Context, id string, patch ProjectPat
 // credentials, and revokes its tokens.
 func (s *Service) DeleteProject(ctx context.Context, id string) error {
 	return s.inTx(ctx, func(tx pgx.Tx, rev *revocations) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM projects WHERE id = $1", id)
+		rows, _ := tx.Query(ctx, "DELETE FROM projects WHERE id = $1 RETURNING "+projectCols, id)
+		p, err := pgx.CollectExactlyOneRow(rows, scanProject)
 		if err != nil {
 			return db.Interpret(err, "project: "+id)
 		}
-		if tag.RowsAffected() == 0 {
-			return osapi.Errorf(404, "Could not find project: %s.", id)
+		if err := rev.add(ctx, tx, authn.Revocation{ProjectID: id, IssuedBefore: s.cfg.Now()}); err != nil {
+			return err
 		}
-		return rev.add(ctx, tx, authn.Revocation{ProjectID: id, IssuedBefore: s.cfg.Now()})
+		return emitProject(ctx, tx, "deleted", p)
 	})
 }
 
@@ -216,10 +238,15 @@ func (s *Service) CreateUser(ctx context.Context, u User, password string) (User
 		h := HashSecret(password)
 		hash = &h
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, name, description, email, enabled, default_project_id, password_hash, password_changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, now())`,
-		u.ID, u.Name, u.Description, u.Email, u.Enabled, nullable(u.DefaultProjectID), hash)
-	return u, db.Interpret(err, "user")
+	err := s.inTx(ctx, func(tx pgx.Tx, _ *revocations) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO users (id, name, description, email, enabled, default_project_id, password_hash, password_changed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, now())`,
+			u.ID, u.Name, u.Description, u.Email, u.Enabled, nullable(u.DefaultProjectID), hash); err != nil {
+			return db.Interpret(err, "user")
+		}
+		return emitUser(ctx, tx, "created", u)
+	})
+	return u, err
 }
 
 // GetUser finds a user by id.
@@ -299,13 +326,14 @@ func (s *Service) ChangePassword(ctx context.Context, id, original, password str
 // DeleteUser removes a user and revokes the user's tokens.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	return s.inTx(ctx, func(tx pgx.Tx, rev *revocations) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM users WHERE id = $1", id)
+		rows, _ := tx.Query(ctx, "DELETE FROM users WHERE id = $1 RETURNING "+userCols, id)
+		u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 		if err != nil {
 			return db.Interpret(err, "user: "+id)
 		}
-		if tag.RowsAffected() == 0 {
-			return osapi.Errorf(404, "Could not find user: %s.", id)
+		if err := rev.add(ctx, tx, authn.Revocation{UserID: id, IssuedBefore: s.cfg.Now()}); err != nil {
+			return err
 		}
-		return rev.add(ctx, tx, authn.Revocation{UserID: id, IssuedBefore: s.cfg.Now()})
+		return emitUser(ctx, tx, "deleted", u)
 	})
 }

@@ -140,6 +140,25 @@ func TestProjectsUsersAndRoleAssignments(t *testing.T) {
 	noErr(t, projects.Delete(ctx, admin, p.ID).ExtractErr())
 	_, err = projects.Get(ctx, admin, p.ID).Extract()
 	wantStatus(t, err, http.StatusNotFound, "deleted project")
+
+	// The project's life is in the event feed, in order.
+	var feed struct {
+		Events []struct {
+			Type, Subject string
+		} `json:"events"`
+	}
+	_, err = admin.Get(ctx, cloud.URL+"/events/v1/events?after=0", &feed, nil)
+	noErr(t, err)
+	var blue []string
+	for _, e := range feed.Events {
+		if e.Subject == p.ID {
+			blue = append(blue, e.Type)
+		}
+	}
+	want := []string{"stratus.identity.project.created", "stratus.identity.project.updated", "stratus.identity.project.deleted"}
+	if !slices.Equal(blue, want) {
+		t.Errorf("events of project blue = %v, want %v", blue, want)
+	}
 }
 
 func TestWrongPasswordsAndUnknownUsersLookAlike(t *testing.T) {
