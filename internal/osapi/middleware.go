@@ -38,7 +38,7 @@ func validRequestID(id string) bool {
 		return false
 	}
 	u, err := uuid.Parse(rest)
-	return err == nil && u.Version() == 4 && len(rest) == 36
+	return err == nil && u.Version() == 4 && u.String() == rest // canonical: lower case, dashed
 }
 
 // RequestID returns the id RequestIDs assigned, or "" outside a request.

@@ -67,8 +67,8 @@ func recoverer(next http.Handler) http.Handler {
 }
 
 // httpMetrics counts requests and their latency per service and route.
-// Routes are chi patterns ("/v3/projects/{id}"), never raw paths, so ids do
-// not explode the series count.
+// Routes are chi patterns ("/identity/v3/projects/{id}"), never raw paths,
+// so ids do not explode the series count.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
