@@ -39,6 +39,7 @@ func (s *Server) routes() http.Handler {
 	})
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
+	// One mount per OpenStack service, each rendering errors in its own dialect.
 	r.Mount("/identity", (&keystone.API{ID: s.Identity}).Routes())
 	r.Get("/events/v1", func(w http.ResponseWriter, r *http.Request) {
 		osapi.WriteJSON(w, http.StatusOK, map[string]any{"version": map[string]any{"id": "v1", "status": "CURRENT",
