@@ -14,6 +14,9 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/config"
 	"github.com/stratus-cloud/stratus/cloudd/internal/identity"
@@ -33,8 +36,9 @@ type Cloud struct {
 
 // Options adjust a test cloud; the zero value is the production default.
 type Options struct {
-	DatabaseURL   string // share a database with another replica; default: a new one
-	AdminPassword string // default: a random one
+	DatabaseURL   string   // share a database with another replica; default: a new one
+	AdminPassword string   // default: a random one
+	Hosts         []string // libvirt URIs; default: one test:///default host, never the real hypervisor
 }
 
 // Start runs a cloudd until the test ends.
@@ -48,7 +52,10 @@ func Start(t testing.TB, opts ...Options) *Cloud {
 		o.DatabaseURL = testenv.Database(t)
 	}
 	c := &Cloud{AdminPassword: cmp.Or(o.AdminPassword, identity.NewSecret()), StateDir: t.TempDir(), DatabaseURL: o.DatabaseURL}
-	cfg := config.Config{Listen: "127.0.0.1:0", StateDir: c.StateDir, DatabaseURL: o.DatabaseURL, AdminPassword: c.AdminPassword}
+	if o.Hosts == nil {
+		o.Hosts = []string{"test:///default"}
+	}
+	cfg := config.Config{Listen: "127.0.0.1:0", StateDir: c.StateDir, DatabaseURL: o.DatabaseURL, AdminPassword: c.AdminPassword, Hosts: o.Hosts}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -115,4 +122,44 @@ func Identity(t testing.TB, pc *gophercloud.ProviderClient) *gophercloud.Service
 		t.Fatal(err)
 	}
 	return sc
+}
+
+// MemberProject returns the id of project name, creating it with a user of
+// the same name (password: the name) holding member there.
+func (c *Cloud) MemberProject(t testing.TB, name string) string {
+	t.Helper()
+	idc := Identity(t, c.Admin(t))
+	ctx := context.Background()
+	if page, err := projects.List(idc, projects.ListOpts{Name: name}).AllPages(ctx); err == nil {
+		if list, _ := projects.ExtractProjects(page); len(list) == 1 {
+			return list[0].ID
+		}
+	}
+	p, err := projects.Create(ctx, idc, projects.CreateOpts{Name: name}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := users.Create(ctx, idc, users.CreateOpts{Name: name, Password: name, DefaultProjectID: p.ID}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := roles.List(idc, roles.ListOpts{Name: "member"}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	member, err := roles.ExtractRoles(page)
+	if err != nil || len(member) != 1 {
+		t.Fatalf("role member: %v", err)
+	}
+	if err := roles.Assign(ctx, idc, member[0].ID, roles.AssignOpts{UserID: u.ID, ProjectID: p.ID}).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
+// Member logs in as the member user of project name (see MemberProject).
+func (c *Cloud) Member(t testing.TB, name string) *gophercloud.ProviderClient {
+	t.Helper()
+	c.MemberProject(t, name)
+	return c.Login(t, name, name, name)
 }

@@ -39,7 +39,7 @@ func Run(ctx context.Context, out io.Writer, args []string) (healthy bool, err e
 	defer w.Flush()
 	fmt.Fprintf(w, "Stratus at %s\n\n", creds["OS_AUTH_URL"])
 
-	catalog, authErr := login(ctx, client, creds)
+	catalog, tok, authErr := login(ctx, client, creds)
 	healthy = authErr == nil
 	fmt.Fprintln(w, "CHECK\tSTATUS")
 	base := strings.TrimSuffix(strings.TrimSuffix(creds["OS_AUTH_URL"], "/"), "/identity/v3")
@@ -60,8 +60,73 @@ func Run(ctx context.Context, out io.Writer, args []string) (healthy bool, err e
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", svc.Name, svc.Type, ep.Interface, ep.URL, res)
 		}
 	}
-	fmt.Fprintln(w, "\nHOSTS\nnone: compute is not part of this cloud yet")
-	return healthy, nil
+	hostsUp, err := reportHosts(ctx, w, client, catalog, tok)
+	if err != nil {
+		fmt.Fprintf(w, "\nHOSTS\tDOWN: %v\n", err)
+	}
+	return healthy && hostsUp && err == nil, nil
+}
+
+// reportHosts lists the compute service's hypervisors with their state
+// and usage; it reports false when any host is down.
+func reportHosts(ctx context.Context, w io.Writer, client *http.Client, catalog []catalogEntry, tok string) (bool, error) {
+	url := ""
+	for _, svc := range catalog {
+		for _, ep := range svc.Endpoints {
+			if svc.Type == "compute" && ep.Interface == "public" {
+				url = ep.URL
+			}
+		}
+	}
+	if url == "" {
+		return true, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(url, "/")+"/os-hypervisors/detail", nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("X-Auth-Token", tok)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("compute answered %s", resp.Status)
+	}
+	var body struct {
+		Hypervisors []struct {
+			Name     string `json:"hypervisor_hostname"`
+			State    string `json:"state"`
+			Status   string `json:"status"`
+			Type     string `json:"hypervisor_type"`
+			URI      string `json:"OS-STRATUS:uri"`
+			VCPUs    int    `json:"vcpus"`
+			VCPUsUse int    `json:"vcpus_used"`
+			RAM      int64  `json:"memory_mb"`
+			RAMUsed  int64  `json:"memory_mb_used"`
+			VMs      int    `json:"running_vms"`
+		} `json:"hypervisors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return false, err
+	}
+	fmt.Fprintln(w, "\nHOST\tURI\tTYPE\tSERVERS\tVCPUS\tRAM MB\tSTATUS")
+	up := true
+	for _, h := range body.Hypervisors {
+		state := "up"
+		if h.State != "up" {
+			state, up = "DOWN", false
+		}
+		if h.Status != "enabled" {
+			state += " (disabled)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d/%d\t%d/%d\t%s\n", h.Name, h.URI, h.Type, h.VMs, h.VCPUsUse, h.VCPUs, h.RAMUsed, h.RAM, state)
+	}
+	if len(body.Hypervisors) == 0 {
+		fmt.Fprintln(w, "none\t\t\t\t\t\tno hosts registered")
+	}
+	return up, nil
 }
 
 func envOr(key, def string) string {
@@ -108,7 +173,7 @@ type catalogEntry struct {
 	} `json:"endpoints"`
 }
 
-func login(ctx context.Context, client *http.Client, creds map[string]string) ([]catalogEntry, error) {
+func login(ctx context.Context, client *http.Client, creds map[string]string) ([]catalogEntry, string, error) {
 	body, _ := json.Marshal(map[string]any{"auth": map[string]any{
 		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{"user": map[string]any{
 			"name": creds["OS_USERNAME"], "password": creds["OS_PASSWORD"], "domain": map[string]string{"name": creds["OS_USER_DOMAIN_NAME"]},
@@ -117,16 +182,16 @@ func login(ctx context.Context, client *http.Client, creds map[string]string) ([
 	}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(creds["OS_AUTH_URL"], "/")+"/auth/tokens", bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("identity answered %s", resp.Status)
+		return nil, "", fmt.Errorf("identity answered %s", resp.Status)
 	}
 	var tok struct {
 		Token struct {
@@ -134,9 +199,9 @@ func login(ctx context.Context, client *http.Client, creds map[string]string) ([
 		} `json:"token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return tok.Token.Catalog, nil
+	return tok.Token.Catalog, resp.Header.Get("X-Subject-Token"), nil
 }
 
 // probe GETs url: anything below 500 (version documents, 401 for APIs that
