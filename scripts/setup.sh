@@ -27,6 +27,7 @@ APT_PKGS=(
 	libvirt-daemon-system   # libvirtd, virtlogd, virsh
 	qemu-system-x86 qemu-utils
 	dnsmasq-base nftables   # libvirt NAT networks
+	syslinux syslinux-common mtools dosfstools # scripts/build-guest-image.sh (boot disk)
 )
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
 TERRAFORM_VERSION=${TERRAFORM_VERSION:-v1.5.7}

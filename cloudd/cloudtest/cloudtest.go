@@ -39,6 +39,7 @@ type Options struct {
 	DatabaseURL   string   // share a database with another replica; default: a new one
 	AdminPassword string   // default: a random one
 	Hosts         []string // libvirt URIs; default: one test:///default host, never the real hypervisor
+	Tuning        server.Tuning
 }
 
 // Start runs a cloudd until the test ends.
@@ -57,7 +58,7 @@ func Start(t testing.TB, opts ...Options) *Cloud {
 	}
 	cfg := config.Config{Listen: "127.0.0.1:0", StateDir: c.StateDir, DatabaseURL: o.DatabaseURL, AdminPassword: c.AdminPassword, Hosts: o.Hosts}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg)
+	srv, err := server.New(ctx, cfg, o.Tuning)
 	if err != nil {
 		cancel()
 		t.Fatalf("starting cloudd: %v", err)

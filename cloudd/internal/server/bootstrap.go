@@ -21,6 +21,8 @@ var serviceAccounts = []string{"metering", "autoscaler"}
 // autoscaler).
 var catalogEntries = []struct{ typ, name, description, path string }{
 	{"identity", "keystone", "Stratus identity (Keystone v3)", "/identity"},
+	{"image", "glance", "Stratus image service (Glance v2)", "/image"},
+	{"compute", "nova", "Stratus compute (Nova v2.1)", "/compute/v2.1"},
 	{"events", "stratus-events", "Stratus lifecycle event feed", "/events/v1"},
 }
 

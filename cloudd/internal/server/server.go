@@ -11,12 +11,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
 	"github.com/stratus-cloud/stratus/cloudd/internal/config"
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/identity"
+	"github.com/stratus-cloud/stratus/cloudd/internal/image"
 	"github.com/stratus-cloud/stratus/cloudd/internal/schema"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/loop"
@@ -27,6 +31,9 @@ type Server struct {
 	cfg       config.Config
 	PublicURL string
 	Identity  *identity.Service
+	Images    *image.Service
+	Compute   *compute.Service
+	Hosts     *hypervisor.Pool
 	Pool      *pgxpool.Pool
 
 	embedded *db.Embedded
@@ -35,9 +42,19 @@ type Server struct {
 	loops    []*loop.Loop
 }
 
+// Tuning adjusts internals that operators have no reason to touch and
+// tests do (shorter leases and sync intervals).
+type Tuning struct {
+	Compute compute.Config
+}
+
 // New prepares a cloudd: database up and migrated, cloud bootstrapped,
-// listener bound. Serve starts answering.
-func New(ctx context.Context, cfg config.Config) (s *Server, err error) {
+// hosts connected, listener bound. Serve starts answering.
+func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, err error) {
+	var tune Tuning
+	if len(tuning) > 0 {
+		tune = tuning[0]
+	}
 	s = &Server{cfg: cfg}
 	defer func() {
 		if err != nil {
@@ -64,6 +81,16 @@ func New(ctx context.Context, cfg config.Config) (s *Server, err error) {
 	if err := s.Identity.SyncTrust(ctx); err != nil {
 		return nil, err
 	}
+	if s.Images, err = image.New(s.Pool, image.Config{StateDir: cfg.StateDir}); err != nil {
+		return nil, err
+	}
+	// Storage pool directories live on each host, next to libvirt's own,
+	// where QEMU's user can reach them whatever our state dir's mode.
+	s.Hosts = hypervisor.NewPoolWithConfig(hypervisor.Config{
+		ImagesDir:    "/var/lib/libvirt/stratus/images",
+		InstancesDir: "/var/lib/libvirt/stratus/instances",
+	})
+	s.Compute = compute.New(s.Pool, s.Images, s.Hosts, tune.Compute)
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -74,8 +101,14 @@ func New(ctx context.Context, cfg config.Config) (s *Server, err error) {
 	if err := s.bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
+	if err := s.Compute.EnsureDefaultFlavors(ctx); err != nil {
+		return nil, fmt.Errorf("default flavors: %w", err)
+	}
+	if err := s.Compute.ConnectHosts(ctx, s.defaultHosts(ctx)); err != nil {
+		return nil, fmt.Errorf("hosts: %w", err)
+	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	s.loops = []*loop.Loop{s.Identity.TrustLoop()}
+	s.loops = []*loop.Loop{s.Identity.TrustLoop(), s.Compute.ReconcileLoop()}
 	return s, nil
 }
 
@@ -85,6 +118,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, l := range s.loops {
 		l.Start(ctx)
 	}
+	workCtx, stopWork := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	workers.Go(func() { s.Compute.Workers(workCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
 	slog.Info("cloudd serving", "url", s.PublicURL, "state_dir", s.cfg.StateDir)
@@ -97,6 +133,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer cancel()
 		err = s.http.Shutdown(shutdownCtx)
 	}
+	stopWork() // a task cut short resumes on the next start, from its lease
+	workers.Wait()
 	s.release(context.WithoutCancel(ctx))
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -104,12 +142,41 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
+// defaultHosts are the configured hosts; with none configured and none
+// registered before, the local hypervisor when libvirtd answers, else
+// libvirt's test driver.
+func (s *Server) defaultHosts(ctx context.Context) []string {
+	if len(s.cfg.Hosts) > 0 {
+		return s.cfg.Hosts
+	}
+	if known, err := s.Compute.ListHosts(ctx); err != nil || len(known) > 0 {
+		return nil
+	}
+	probe := hypervisor.NewPool()
+	defer probe.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := probe.Add(localHypervisor).Info(ctx); err != nil {
+		slog.Info("libvirtd does not answer; using libvirt's test driver as the only host", "uri", simulatedHost, "err", err)
+		return []string{simulatedHost}
+	}
+	return []string{localHypervisor}
+}
+
+const (
+	localHypervisor = "qemu:///system"
+	simulatedHost   = "test:///default"
+)
+
 func (s *Server) release(ctx context.Context) {
 	for _, l := range s.loops {
 		l.Stop()
 	}
 	if s.listener != nil {
 		_ = s.listener.Close()
+	}
+	if s.Hosts != nil {
+		s.Hosts.Close()
 	}
 	if s.Pool != nil {
 		s.Pool.Close()

@@ -1,0 +1,52 @@
+// Package nova serves the Nova v2.1 API subset of Stratus over package
+// compute: it decodes requests, negotiates microversions, applies policy,
+// and encodes Nova's JSON and faults, so gophercloud, the openstack CLI and
+// terraform-provider-openstack work unchanged.
+package nova
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
+	"github.com/stratus-cloud/stratus/internal/authn"
+	"github.com/stratus-cloud/stratus/internal/osapi"
+)
+
+// API serves Nova v2.1 at the prefix it is mounted on (/compute).
+type API struct {
+	Compute  *compute.Service
+	Verifier *authn.Verifier
+}
+
+// handlerFunc is a handler that returns its error for one place to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		osapi.WriteError(w, r, err)
+	}
+}
+
+// Routes returns the router for /compute.
+func (a *API) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(osapi.WithDialect(osapi.NovaDialect))
+	r.NotFound(osapi.NotFound)
+	r.MethodNotAllowed(osapi.MethodNotAllowed)
+	r.Method(http.MethodGet, "/", handlerFunc(versions))
+	r.Route("/v2.1", func(r chi.Router) {
+		r.Method(http.MethodGet, "/", handlerFunc(version))
+		r.Group(func(r chi.Router) {
+			r.Use(a.Verifier.Require, negotiateMicroversion)
+			a.flavorRoutes(r)
+			a.keypairRoutes(r)
+			a.serverGroupRoutes(r)
+			a.quotaRoutes(r)
+			a.serverRoutes(r)
+			a.hostRoutes(r)
+		})
+	})
+	return r
+}

@@ -1,0 +1,379 @@
+package nova
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
+	"github.com/stratus-cloud/stratus/internal/osapi"
+	"github.com/stratus-cloud/stratus/internal/policy"
+)
+
+func (a *API) serverRoutes(r chi.Router) {
+	r.Method(http.MethodGet, "/servers", handlerFunc(a.listServers(false)))
+	r.Method(http.MethodGet, "/servers/detail", handlerFunc(a.listServers(true)))
+	r.Method(http.MethodPost, "/servers", handlerFunc(a.createServer))
+	r.Method(http.MethodGet, "/servers/{id}", handlerFunc(a.getServer))
+	r.Method(http.MethodPut, "/servers/{id}", handlerFunc(a.updateServer))
+	r.Method(http.MethodDelete, "/servers/{id}", handlerFunc(a.deleteServer))
+	r.Method(http.MethodPost, "/servers/{id}/action", handlerFunc(a.serverAction))
+	r.Method(http.MethodGet, "/servers/{id}/metadata", handlerFunc(a.getMetadata))
+	r.Method(http.MethodPost, "/servers/{id}/metadata", handlerFunc(a.setMetadata(false)))
+	r.Method(http.MethodPut, "/servers/{id}/metadata", handlerFunc(a.setMetadata(true)))
+}
+
+// createBody is the 2.1 server create schema; unknown fields are refused,
+// as Nova's schema does.
+type createBody struct {
+	Server *struct {
+		Name             string            `json:"name"`
+		ImageRef         string            `json:"imageRef"`
+		FlavorRef        string            `json:"flavorRef"`
+		KeyName          string            `json:"key_name"`
+		UserData         string            `json:"user_data"`
+		Metadata         map[string]string `json:"metadata"`
+		AvailabilityZone string            `json:"availability_zone"`
+		ConfigDrive      json.RawMessage   `json:"config_drive"`
+		Networks         json.RawMessage   `json:"networks"`
+		SecurityGroups   []struct {
+			Name string `json:"name"`
+		} `json:"security_groups"`
+		MinCount             *int            `json:"min_count"`
+		MaxCount             *int            `json:"max_count"`
+		ReturnReservationID  bool            `json:"return_reservation_id"`
+		BlockDeviceMapping   json.RawMessage `json:"block_device_mapping"`
+		BlockDeviceMappingV2 json.RawMessage `json:"block_device_mapping_v2"`
+		DiskConfig           string          `json:"OS-DCF:diskConfig"`
+		AccessIPv4           string          `json:"accessIPv4"`
+		AccessIPv6           string          `json:"accessIPv6"`
+		AdminPass            string          `json:"adminPass"`
+	} `json:"server"`
+	Hints       *compute.Hints `json:"os:scheduler_hints"`
+	LegacyHints *compute.Hints `json:"OS-SCH-HNT:scheduler_hints"`
+}
+
+// refID accepts an id or a link to one, as Nova does for imageRef and flavorRef.
+func refID(ref string) string {
+	if u, err := url.Parse(ref); err == nil && u.Scheme != "" {
+		return path.Base(u.Path)
+	}
+	return ref
+}
+
+func emptyJSON(raw json.RawMessage) bool {
+	s := strings.TrimSpace(string(raw))
+	return s == "" || s == "null" || s == "[]" || s == `"none"` || s == `"auto"`
+}
+
+func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
+	var body createBody
+	if err := osapi.DecodeJSON(r, &body, true); err != nil {
+		return err
+	}
+	b := body.Server
+	if b == nil {
+		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute server: 'server' is a required property.")
+	}
+	if !emptyJSON(b.Networks) {
+		return osapi.Errorf(http.StatusBadRequest, "Networks cannot be requested yet: Stratus has no network service.")
+	}
+	if !emptyJSON(b.BlockDeviceMapping) || !emptyJSON(b.BlockDeviceMappingV2) {
+		return osapi.Errorf(http.StatusBadRequest, "Block device mappings are not supported yet: Stratus has no block storage service.")
+	}
+	if (b.MinCount != nil && *b.MinCount != 1) || (b.MaxCount != nil && *b.MaxCount != 1) {
+		return osapi.Errorf(http.StatusBadRequest, "Creating several servers in one request is not supported; create them one by one.")
+	}
+	hints := compute.Hints{}
+	for _, h := range []*compute.Hints{body.Hints, body.LegacyHints} {
+		if h != nil {
+			hints = *h
+		}
+	}
+	srv, err := a.Compute.Create(r.Context(), claims(r), compute.CreateRequest{
+		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
+		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", serverLink(r, srv.ID, false))
+	osapi.WriteJSON(w, http.StatusAccepted, map[string]any{"server": map[string]any{
+		"id": srv.ID, "links": serverLinks(r, srv.ID), "OS-DCF:diskConfig": "MANUAL",
+		"security_groups": []map[string]string{{"name": "default"}},
+	}})
+	return nil
+}
+
+func serverLink(r *http.Request, id string, bookmark bool) string {
+	if bookmark {
+		return osapi.BaseURL(r) + "/compute/servers/" + id
+	}
+	return osapi.BaseURL(r) + "/compute/v2.1/servers/" + id
+}
+
+func serverLinks(r *http.Request, id string) []osapi.Link {
+	return []osapi.Link{{Rel: "self", Href: serverLink(r, id, false)}, {Rel: "bookmark", Href: serverLink(r, id, true)}}
+}
+
+func refLinks(r *http.Request, kind, id string) map[string]any {
+	return map[string]any{"id": id, "links": []osapi.Link{{Rel: "bookmark", Href: osapi.BaseURL(r) + "/compute/" + kind + "/" + id}}}
+}
+
+// serverJSON is the 2.1 server representation; admins also see where it runs.
+func serverJSON(r *http.Request, srv compute.Server) map[string]any {
+	out := map[string]any{
+		"id": srv.ID, "name": srv.Name, "status": srv.Status(), "tenant_id": srv.ProjectID, "user_id": srv.UserID,
+		"metadata": srv.Metadata, "hostId": hostID(srv), "image": refLinks(r, "images", srv.ImageID),
+		"flavor": refLinks(r, "flavors", srv.Flavor.ID), "created": isoTime(srv.CreatedAt), "updated": isoTime(srv.UpdatedAt),
+		"addresses": map[string]any{}, "accessIPv4": "", "accessIPv6": "", "links": serverLinks(r, srv.ID),
+		"OS-DCF:diskConfig": "MANUAL", "progress": 0, "OS-EXT-AZ:availability_zone": srv.AvailabilityZone,
+		"config_drive": "True", "key_name": nilIfEmpty(srv.KeyName),
+		"OS-SRV-USG:launched_at": nil, "OS-SRV-USG:terminated_at": nil,
+		"OS-EXT-STS:task_state": nilIfEmpty(srv.TaskState), "OS-EXT-STS:vm_state": srv.VMState,
+		"OS-EXT-STS:power_state": srv.PowerState, "os-extended-volumes:volumes_attached": []any{},
+		"security_groups": []map[string]string{{"name": "default"}},
+	}
+	if srv.LaunchedAt != nil {
+		out["OS-SRV-USG:launched_at"] = srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000")
+	}
+	if srv.Fault != nil && srv.VMState == compute.VMError {
+		out["fault"] = map[string]any{"code": srv.Fault.Code, "message": srv.Fault.Message, "created": isoTime(srv.Fault.Created)}
+	}
+	if policy.IsAdmin(claims(r)) {
+		out["OS-EXT-SRV-ATTR:host"] = nilIfEmpty(srv.HostName)
+		out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = nilIfEmpty(srv.HostName)
+		out["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + srv.ID
+	}
+	return out
+}
+
+// hostID is Nova's opaque per-project host identifier.
+func hostID(srv compute.Server) string {
+	if srv.HostName == "" {
+		return ""
+	}
+	sum := sha256.Sum224([]byte(srv.ProjectID + srv.HostName))
+	return hex.EncodeToString(sum[:])
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (a *API) listServers(detail bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		page, err := osapi.ParsePage(r)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		all := q.Get("all_tenants")
+		f := compute.ListFilter{
+			AllProjects: all != "" && all != "0" && !strings.EqualFold(all, "false"),
+			ProjectID:   q.Get("project_id") + q.Get("tenant_id"),
+			Name:        q.Get("name"), Status: q.Get("status"), FlavorID: q.Get("flavor"), ImageID: q.Get("image"),
+			Page: page,
+		}
+		if policy.IsAdmin(claims(r)) {
+			f.Host = q.Get("host")
+		}
+		list, err := a.Compute.List(r.Context(), claims(r), f)
+		if err != nil {
+			return err
+		}
+		out := make([]map[string]any, len(list))
+		for i, srv := range list {
+			if detail {
+				out[i] = serverJSON(r, srv)
+			} else {
+				out[i] = map[string]any{"id": srv.ID, "name": srv.Name, "links": serverLinks(r, srv.ID)}
+			}
+		}
+		body := map[string]any{"servers": out}
+		last := ""
+		if len(list) > 0 {
+			last = list[len(list)-1].ID
+		}
+		if links := osapi.NextLinks(r, page, len(list), last); links != nil {
+			body["servers_links"] = links
+		}
+		osapi.WriteJSON(w, http.StatusOK, body)
+		return nil
+	}
+}
+
+func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
+	srv, err := a.Compute.Get(r.Context(), claims(r), chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv)})
+	return nil
+}
+
+func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Server *struct {
+			Name       *string `json:"name"`
+			AccessIPv4 *string `json:"accessIPv4"`
+			AccessIPv6 *string `json:"accessIPv6"`
+			DiskConfig *string `json:"OS-DCF:diskConfig"`
+		} `json:"server"`
+	}
+	if err := osapi.DecodeJSON(r, &body, true); err != nil {
+		return err
+	}
+	if body.Server == nil {
+		return osapi.Errorf(http.StatusBadRequest, "'server' is a required property.")
+	}
+	srv, err := a.Compute.Update(r.Context(), claims(r), chi.URLParam(r, "id"), body.Server.Name)
+	if err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv)})
+	return nil
+}
+
+func (a *API) deleteServer(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Compute.Delete(r.Context(), claims(r), chi.URLParam(r, "id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getMetadata(w http.ResponseWriter, r *http.Request) error {
+	srv, err := a.Compute.Get(r.Context(), claims(r), chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": srv.Metadata})
+	return nil
+}
+
+func (a *API) setMetadata(replace bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Metadata map[string]string `json:"metadata"`
+		}
+		if err := osapi.DecodeJSON(r, &body, true); err != nil {
+			return err
+		}
+		if body.Metadata == nil {
+			return osapi.Errorf(http.StatusBadRequest, "'metadata' is a required property.")
+		}
+		md, err := a.Compute.SetMetadata(r.Context(), claims(r), chi.URLParam(r, "id"), body.Metadata, replace)
+		if err != nil {
+			return err
+		}
+		osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": md})
+		return nil
+	}
+}
+
+// serverAction dispatches POST /servers/{id}/action by its single key.
+func (a *API) serverAction(w http.ResponseWriter, r *http.Request) error {
+	var body map[string]json.RawMessage
+	if err := osapi.DecodeJSON(r, &body, false); err != nil {
+		return err
+	}
+	if len(body) != 1 {
+		return osapi.Errorf(http.StatusBadRequest, "An action body must hold exactly one action.")
+	}
+	ctx, c, id := r.Context(), claims(r), chi.URLParam(r, "id")
+	for action, raw := range body {
+		var err error
+		switch action {
+		case "os-start":
+			err = a.Compute.Start(ctx, c, id)
+		case "os-stop":
+			err = a.Compute.Stop(ctx, c, id)
+		case "reboot":
+			var args struct {
+				Type string `json:"type"`
+			}
+			if err := json.Unmarshal(raw, &args); err != nil || (args.Type != "SOFT" && args.Type != "HARD") {
+				return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute reboot: type must be SOFT or HARD.")
+			}
+			err = a.Compute.Reboot(ctx, c, id, args.Type == "HARD")
+		case "resize":
+			var args struct {
+				FlavorRef string `json:"flavorRef"`
+			}
+			if err := json.Unmarshal(raw, &args); err != nil || args.FlavorRef == "" {
+				return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute resize: 'flavorRef' is a required property.")
+			}
+			err = a.Compute.Resize(ctx, c, id, refID(args.FlavorRef))
+		case "confirmResize":
+			err = a.Compute.ConfirmResize(ctx, c, id)
+			if err == nil {
+				w.WriteHeader(http.StatusNoContent)
+				return nil
+			}
+		case "revertResize":
+			err = a.Compute.RevertResize(ctx, c, id)
+		case "createImage":
+			var args struct {
+				Name     string            `json:"name"`
+				Metadata map[string]string `json:"metadata"`
+			}
+			if err := json.Unmarshal(raw, &args); err != nil {
+				return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute createImage: %v", err)
+			}
+			imageID, err := a.Compute.CreateImage(ctx, c, id, args.Name, args.Metadata)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Location", osapi.BaseURL(r)+"/image/v2/images/"+imageID)
+			w.WriteHeader(http.StatusAccepted)
+			return nil
+		case "os-getConsoleOutput":
+			var args struct {
+				Length json.RawMessage `json:"length"`
+			}
+			_ = json.Unmarshal(raw, &args)
+			lines, err := consoleLength(args.Length)
+			if err != nil {
+				return err
+			}
+			out, err := a.Compute.ConsoleOutput(ctx, c, id, lines)
+			if err != nil {
+				return err
+			}
+			osapi.WriteJSON(w, http.StatusOK, map[string]string{"output": out})
+			return nil
+		default:
+			return osapi.Errorf(http.StatusBadRequest, "There is no such action: %s", action)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// consoleLength reads os-getConsoleOutput's length: a number, a numeric
+// string, or null for everything.
+func consoleLength(raw json.RawMessage) (int, error) {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if s == "" || s == "null" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < -1 {
+		return 0, osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute length: %s", s)
+	}
+	return n, nil
+}
