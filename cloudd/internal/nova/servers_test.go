@@ -330,4 +330,3 @@ func memberClient(t *testing.T, cloud *cloudtest.Cloud, name string) *gopherclou
 	}
 	return cc
 }
-
