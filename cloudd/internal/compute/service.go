@@ -24,7 +24,7 @@ type Images interface {
 
 // Config tunes the compute service; zero values take the defaults.
 type Config struct {
-	Workers      int           // concurrent task workers; default 16
+	Workers      int           // concurrent task workers; default 16, negative for none (an API-only replica)
 	TaskLease    time.Duration // a task not finished within this is retried; default 5m
 	MaxAttempts  int           // a task failing this often marks its server ERROR; default 3
 	PollInterval time.Duration // idle workers look for tasks this often; default 200ms

@@ -170,7 +170,7 @@ func faultMessage(err error) string {
 // Workers runs the task workers until ctx ends.
 func (s *Service) Workers(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range s.cfg.Workers {
+	for range max(s.cfg.Workers, 0) {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				ran, err := s.RunTaskOnce(ctx)

@@ -19,6 +19,7 @@ type Config struct {
 	AdminPassword string   // STRATUS_ADMIN_PASSWORD; empty: generated at bootstrap
 	Hosts         []string // STRATUS_HOSTS (comma-separated) or repeated --host: libvirt URIs
 	LogLevel      string   // STRATUS_LOG_LEVEL: debug, info, warn, error
+	Scheduler     string   // STRATUS_SCHEDULER: spread (default) or pack
 }
 
 // DefaultListen is Keystone's customary port, on loopback only: exposing
@@ -54,12 +55,16 @@ func Parse(name string, args []string) (Config, error) {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL); empty runs a private PostgreSQL in the state dir")
 	fs.StringVar(&c.AdminPassword, "admin-password", env("STRATUS_ADMIN_PASSWORD", ""), "admin password set at bootstrap (STRATUS_ADMIN_PASSWORD); empty generates one")
 	fs.StringVar(&c.LogLevel, "log-level", env("STRATUS_LOG_LEVEL", "info"), "log level: debug, info, warn, error (STRATUS_LOG_LEVEL)")
+	fs.StringVar(&c.Scheduler, "scheduler", env("STRATUS_SCHEDULER", "spread"), "how servers are weighed onto hosts: spread or pack (STRATUS_SCHEDULER)")
 	fs.Func("host", "libvirt URI of a hypervisor host, repeatable (STRATUS_HOSTS, comma-separated)", func(s string) error {
 		c.Hosts = append(c.Hosts, s)
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	if c.Scheduler != "spread" && c.Scheduler != "pack" {
+		return Config{}, fmt.Errorf("scheduler must be spread or pack, not %q", c.Scheduler)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))

@@ -90,6 +90,7 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 		ImagesDir:    "/var/lib/libvirt/stratus/images",
 		InstancesDir: "/var/lib/libvirt/stratus/instances",
 	})
+	tune.Compute.Pack = cfg.Scheduler == "pack"
 	s.Compute = compute.New(s.Pool, s.Images, s.Hosts, tune.Compute)
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, err
