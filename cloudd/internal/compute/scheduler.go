@@ -65,7 +65,10 @@ func (s *Service) candidates(ctx context.Context, q pgx.Tx, srv Server, hints Hi
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
 }
 
-// errNoValidHost is Nova's scheduling failure.
+// errNoValidHost is Nova's scheduling failure, in Nova's words (a fault
+// message users search for).
+//
+//lint:ignore ST1005 Nova's exact text
 var errNoValidHost = errors.New("No valid host was found. There are not enough hosts available.")
 
 // filter keeps the hosts that can take srv.

@@ -1,7 +1,6 @@
 package nova
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -60,18 +59,6 @@ func mustParseVersion(s string) apiVersion {
 
 var minVersion, maxVersion = mustParseVersion(minMicroversion), mustParseVersion(maxMicroversion)
 
-type microversionKey struct{}
-
-// microversion is the version negotiated for r; 2.1 outside the
-// negotiating middleware.
-func microversion(r *http.Request) (major, minor int) {
-	v, ok := r.Context().Value(microversionKey{}).(apiVersion)
-	if !ok {
-		v = minVersion
-	}
-	return v.major, v.minor
-}
-
 // requestedVersion reads the version a client asked for: the compute
 // entry of OpenStack-API-Version (which may list several services, over
 // several header lines), else the legacy header. It returns "" when the
@@ -97,8 +84,9 @@ func requestedVersion(h http.Header) (string, error) {
 
 // negotiateMicroversion picks the microversion of a request (absent: the
 // minimum; "latest": the maximum), refuses malformed (400) and unserved
-// (406) ones as Nova does, echoes the choice in both headers and stores it
-// for microversion.
+// (406) ones as Nova does, and echoes the choice in both headers. Handlers
+// will read it from the context once a version above 2.1 changes their
+// behaviour; at 2.1 alone none does.
 func negotiateMicroversion(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", versionHeader+", "+legacyVersionHeader)
@@ -109,7 +97,7 @@ func negotiateMicroversion(next http.Handler) http.Handler {
 		}
 		w.Header().Set(versionHeader, "compute "+v.String())
 		w.Header().Set(legacyVersionHeader, v.String())
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), microversionKey{}, v)))
+		next.ServeHTTP(w, r)
 	})
 }
 
