@@ -83,31 +83,52 @@ func (s *Store) Reset(ctx context.Context, project string) error {
 type Usage func(ctx context.Context, tx pgx.Tx) (int64, error)
 
 // Reserve checks, inside tx, that project may add delta of resource on top
-// of what usage reports. It holds a transaction lock on (project, resource)
-// until tx ends, so concurrent reservations for the same project queue up
-// and none of them overshoots; other projects are not held up. The caller
-// creates the resource in the same tx.
+// of what usage reports; see ReserveMany.
 func (s *Store) Reserve(ctx context.Context, tx pgx.Tx, project, resource string, delta int64, usage Usage) error {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", db.LockKey("quota:"+project+":"+resource)); err != nil {
+	return s.ReserveMany(ctx, tx, project, map[string]int64{resource: delta}, func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+		n, err := usage(ctx, tx)
+		return map[string]int64{resource: n}, err
+	})
+}
+
+// ReserveMany checks, inside tx, that project may add each delta on top of
+// what usage reports (one call, for every resource at once). It holds a
+// transaction lock on the project until tx ends, so concurrent
+// reservations for one project queue up and none of them overshoots; other
+// projects are not held up. The caller creates the resources in the same
+// tx. Resources are checked in name order, so the error names the same
+// one every time.
+func (s *Store) ReserveMany(ctx context.Context, tx pgx.Tx, project string, deltas map[string]int64,
+	usage func(ctx context.Context, tx pgx.Tx) (map[string]int64, error)) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", db.LockKey("quota:"+project)); err != nil {
 		return err
 	}
 	limits, err := s.Limits(ctx, tx, project)
 	if err != nil {
 		return err
 	}
-	limit, known := limits[resource]
-	if !known {
-		return fmt.Errorf("quota resource %q is not defined", resource)
+	var checked []string
+	for resource, delta := range deltas {
+		limit, known := limits[resource]
+		if !known {
+			return fmt.Errorf("quota resource %q is not defined", resource)
+		}
+		if limit != Unlimited && delta > 0 {
+			checked = append(checked, resource)
+		}
 	}
-	if limit == Unlimited || delta <= 0 {
+	if len(checked) == 0 {
 		return nil
 	}
 	used, err := usage(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if used+delta > limit {
-		return &OverError{Resource: resource, Limit: limit, Used: used, Requested: delta}
+	sort.Strings(checked)
+	for _, resource := range checked {
+		if used[resource]+deltas[resource] > limits[resource] {
+			return &OverError{Resource: resource, Limit: limits[resource], Used: used[resource], Requested: deltas[resource]}
+		}
 	}
 	return nil
 }

@@ -121,16 +121,10 @@ func (s *Service) Resize(ctx context.Context, c *token.Claims, id, flavorID stri
 // reserveResize checks the project's cores and ram for the growth and that
 // the server's host can hold the new flavor.
 func (s *Service) reserveResize(ctx context.Context, tx pgx.Tx, srv Server, next FlavorSnapshot) error {
-	for _, r := range []struct {
-		name  string
-		delta int64
-	}{{"cores", int64(next.VCPUs - srv.Flavor.VCPUs)}, {"ram", int64(next.RAMMB - srv.Flavor.RAMMB)}} {
-		if err := s.Quotas.Reserve(ctx, tx, srv.ProjectID, r.name, r.delta, func(ctx context.Context, tx pgx.Tx) (int64, error) {
-			u, err := s.usage(ctx, tx, srv.ProjectID)
-			return u[r.name], err
-		}); err != nil {
-			return err
-		}
+	growth := map[string]int64{"cores": int64(next.VCPUs - srv.Flavor.VCPUs), "ram": int64(next.RAMMB - srv.Flavor.RAMMB)}
+	if err := s.Quotas.ReserveMany(ctx, tx, srv.ProjectID, growth,
+		func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) { return s.usage(ctx, tx, srv.ProjectID) }); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM hosts WHERE id = $1 FOR UPDATE", srv.HostID); err != nil {
 		return err

@@ -55,18 +55,25 @@ func (s *Service) reconcileHost(ctx context.Context, h Host) error {
 			onHost[a.ID] = a.PowerState
 		}
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT id FROM servers WHERE host_id = $1 AND NOT deleted
-		AND (vm_state IN ('active', 'stopped', 'error') AND task_state IS NULL)`, h.ID)
-	settled, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	rows, _ := s.pool.Query(ctx, `SELECT id, power_state FROM servers WHERE host_id = $1 AND NOT deleted
+		AND vm_state IN ('active', 'stopped', 'error') AND task_state IS NULL`, h.ID)
+	type recorded struct {
+		ID    string
+		Power int
+	}
+	settled, err := pgx.CollectRows(rows, pgx.RowToStructByPos[recorded])
 	if err != nil {
 		return err
 	}
-	for _, id := range settled {
-		state, present := onHost[id]
+	for _, r := range settled {
+		state, present := onHost[r.ID]
 		if !present {
 			state = hypervisor.PowerState(PowerNoState)
 		}
-		if err := s.recordPower(ctx, id, state); err != nil {
+		if int(state) == r.Power {
+			continue // the common case: nothing to write
+		}
+		if err := s.recordPower(ctx, r.ID, state); err != nil {
 			return err
 		}
 	}

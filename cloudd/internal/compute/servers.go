@@ -277,18 +277,8 @@ func (s *Service) reserveServer(ctx context.Context, tx pgx.Tx, project string, 
 	if l := limits["metadata_items"]; l >= 0 && int64(metadataItems) > l {
 		return osapi.Errorf(http.StatusForbidden, "Quota exceeded for metadata_items: Requested %d, but limit is %d.", metadataItems, l)
 	}
-	for _, r := range []struct {
-		name  string
-		delta int64
-	}{{"instances", 1}, {"cores", int64(f.VCPUs)}, {"ram", int64(f.RAMMB)}} {
-		if err := s.Quotas.Reserve(ctx, tx, project, r.name, r.delta, func(ctx context.Context, tx pgx.Tx) (int64, error) {
-			u, err := s.usage(ctx, tx, project)
-			return u[r.name], err
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.Quotas.ReserveMany(ctx, tx, project, map[string]int64{"instances": 1, "cores": int64(f.VCPUs), "ram": int64(f.RAMMB)},
+		func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) { return s.usage(ctx, tx, project) })
 }
 
 // reserveGroupMember checks server_group_members for group.

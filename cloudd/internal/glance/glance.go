@@ -26,40 +26,31 @@ type API struct {
 	Verifier *authn.Verifier
 }
 
-// handlerFunc is a handler that returns its error for one place to render.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h(w, r); err != nil {
-		osapi.WriteError(w, r, err)
-	}
-}
-
 // Routes returns the router for /image.
 func (a *API) Routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(osapi.WithDialect(osapi.NovaDialect))
 	r.NotFound(osapi.NotFound)
 	r.MethodNotAllowed(osapi.MethodNotAllowed)
-	r.Method(http.MethodGet, "/", handlerFunc(a.versions))
-	r.Method(http.MethodGet, "/versions", handlerFunc(a.versions))
+	r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.versions))
+	r.Method(http.MethodGet, "/versions", osapi.HandlerFunc(a.versions))
 	r.Route("/v2", func(r chi.Router) {
 		r.Use(a.Verifier.Require)
-		r.Method(http.MethodGet, "/info/import", handlerFunc(a.importInfo))
-		r.Method(http.MethodGet, "/images", handlerFunc(a.listImages))
-		r.Method(http.MethodPost, "/images", handlerFunc(a.createImage))
+		r.Method(http.MethodGet, "/info/import", osapi.HandlerFunc(a.importInfo))
+		r.Method(http.MethodGet, "/images", osapi.HandlerFunc(a.listImages))
+		r.Method(http.MethodPost, "/images", osapi.HandlerFunc(a.createImage))
 		r.Route("/images/{id}", func(r chi.Router) {
-			r.Method(http.MethodGet, "/", handlerFunc(a.showImage))
-			r.Method(http.MethodPatch, "/", handlerFunc(a.updateImage))
-			r.Method(http.MethodDelete, "/", handlerFunc(a.deleteImage))
-			r.Method(http.MethodPut, "/file", handlerFunc(a.upload))
-			r.Method(http.MethodGet, "/file", handlerFunc(a.download))
-			r.Method(http.MethodPut, "/stage", handlerFunc(a.stage))
-			r.Method(http.MethodPost, "/import", handlerFunc(a.importImage))
-			r.Method(http.MethodPut, "/tags/{tag}", handlerFunc(a.addTag))
-			r.Method(http.MethodDelete, "/tags/{tag}", handlerFunc(a.removeTag))
-			r.Method(http.MethodPost, "/actions/deactivate", handlerFunc(a.deactivate))
-			r.Method(http.MethodPost, "/actions/reactivate", handlerFunc(a.reactivate))
+			r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.showImage))
+			r.Method(http.MethodPatch, "/", osapi.HandlerFunc(a.updateImage))
+			r.Method(http.MethodDelete, "/", osapi.HandlerFunc(a.deleteImage))
+			r.Method(http.MethodPut, "/file", osapi.HandlerFunc(a.upload))
+			r.Method(http.MethodGet, "/file", osapi.HandlerFunc(a.download))
+			r.Method(http.MethodPut, "/stage", osapi.HandlerFunc(a.stage))
+			r.Method(http.MethodPost, "/import", osapi.HandlerFunc(a.importImage))
+			r.Method(http.MethodPut, "/tags/{tag}", osapi.HandlerFunc(a.addTag))
+			r.Method(http.MethodDelete, "/tags/{tag}", osapi.HandlerFunc(a.removeTag))
+			r.Method(http.MethodPost, "/actions/deactivate", osapi.HandlerFunc(a.deactivate))
+			r.Method(http.MethodPost, "/actions/reactivate", osapi.HandlerFunc(a.reactivate))
 			a.memberRoutes(r)
 		})
 	})

@@ -16,9 +16,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
-	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
-	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
-	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
@@ -39,35 +36,6 @@ func imageClient(t testing.TB, pc *gophercloud.ProviderClient) *gophercloud.Serv
 		t.Fatal(err)
 	}
 	return sc
-}
-
-// memberOf creates project (if needed) and a user with the member role in
-// it, and logs in as that user.
-func memberOf(t testing.TB, cloud *cloudtest.Cloud, project, user string) *gophercloud.ProviderClient {
-	t.Helper()
-	ctx := context.Background()
-	idc := cloudtest.Identity(t, cloud.Admin(t))
-	p, err := projects.Create(ctx, idc, projects.CreateOpts{Name: project}).Extract()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const password = "image-tests-secret"
-	u, err := users.Create(ctx, idc, users.CreateOpts{Name: user, Password: password, DomainID: "default"}).Extract()
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := roles.List(idc, roles.ListOpts{Name: "member"}).AllPages(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := roles.ExtractRoles(page)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("member role: %v %v", list, err)
-	}
-	if err := roles.Assign(ctx, idc, list[0].ID, roles.AssignOpts{UserID: u.ID, ProjectID: p.ID}).ExtractErr(); err != nil {
-		t.Fatal(err)
-	}
-	return cloud.Login(t, user, password, project)
 }
 
 // response is an answer read in full.

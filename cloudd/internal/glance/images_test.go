@@ -65,7 +65,7 @@ func TestImageLifecycle(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
 	admin := imageClient(t, cloud.Admin(t))
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
 
 	private := images.ImageVisibilityPrivate
 	img := createImage(t, alice, images.CreateOpts{Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare",
@@ -247,8 +247,8 @@ func imageEvents(t *testing.T, cloud *cloudtest.Cloud, id string) []imageEvent {
 func TestListFiltersAndPaging(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
-	bob := imageClient(t, memberOf(t, cloud, "other", "bob"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
+	bob := imageClient(t, cloud.Member(t, "bob"))
 	admin := imageClient(t, cloud.Admin(t))
 
 	public := images.ImageVisibilityPublic
@@ -398,7 +398,7 @@ func TestListFiltersAndPaging(t *testing.T) {
 func TestImportGlanceDirect(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
 
 	info, err := imageimport.Get(ctx, alice).Extract()
 	if err != nil || !slices.Contains(info.ImportMethods.Value, "glance-direct") {

@@ -10,11 +10,11 @@ import (
 )
 
 func (a *API) memberRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/members", handlerFunc(a.listMembers))
-	r.Method(http.MethodPost, "/members", handlerFunc(a.addMember))
-	r.Method(http.MethodGet, "/members/{member}", handlerFunc(a.showMember))
-	r.Method(http.MethodPut, "/members/{member}", handlerFunc(a.updateMember))
-	r.Method(http.MethodDelete, "/members/{member}", handlerFunc(a.removeMember))
+	r.Method(http.MethodGet, "/members", osapi.HandlerFunc(a.listMembers))
+	r.Method(http.MethodPost, "/members", osapi.HandlerFunc(a.addMember))
+	r.Method(http.MethodGet, "/members/{member}", osapi.HandlerFunc(a.showMember))
+	r.Method(http.MethodPut, "/members/{member}", osapi.HandlerFunc(a.updateMember))
+	r.Method(http.MethodDelete, "/members/{member}", osapi.HandlerFunc(a.removeMember))
 }
 
 func member(r *http.Request) string { return chi.URLParam(r, "member") }

@@ -18,10 +18,9 @@ import (
 func TestSharedImageMembers(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
-	bob := imageClient(t, memberOf(t, cloud, "other", "bob"))
-	bobOwned := createImage(t, bob, images.CreateOpts{Name: "bob's"})
-	bobProjectID := getImage(t, bob, bobOwned.ID).Owner
+	alice := imageClient(t, cloud.Member(t, "alice"))
+	bob := imageClient(t, cloud.Member(t, "bob"))
+	bobProjectID := cloud.MemberProject(t, "bob")
 
 	shared := images.ImageVisibilityShared
 	img := createImage(t, alice, images.CreateOpts{Name: "to-share", Visibility: &shared})

@@ -23,7 +23,7 @@ import (
 func TestUnsafeDataRejected(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
 
 	for _, tc := range []struct {
 		name, disk string
@@ -86,7 +86,7 @@ func (h hideLength) Read(p []byte) (int, error) { return h.r.Read(p) }
 func TestUploadSizeLimit(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
-	pc := memberOf(t, cloud, "demo", "alice")
+	pc := cloud.Member(t, "alice")
 	const limit = 1 << 20
 	small := lowLimitImages(t, cloud, pc, limit)
 
@@ -116,7 +116,7 @@ func TestUploadSizeLimit(t *testing.T) {
 // TestInterruptedUploadKillsImage breaks a transfer off midway.
 func TestInterruptedUploadKillsImage(t *testing.T) {
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
 	img := createImage(t, alice, images.CreateOpts{Name: "broken", DiskFormat: "raw", ContainerFormat: "bare"})
 	req, err := http.NewRequest(http.MethodPut, alice.ResourceBaseURL()+"images/"+img.ID+"/file",
 		io.MultiReader(bytes.NewReader(payload(3, 64<<10)), failingReader{}))
@@ -146,7 +146,7 @@ func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 // TestBadPatches sends JSON patches Glance refuses.
 func TestBadPatches(t *testing.T) {
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
 	img := createImage(t, alice, images.CreateOpts{Name: "target", DiskFormat: "raw", ContainerFormat: "bare",
 		Properties: map[string]string{"kept": "yes"}})
 
@@ -197,7 +197,7 @@ func TestBadPatches(t *testing.T) {
 
 func TestBadCreates(t *testing.T) {
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
 	for _, tc := range []struct {
 		what, body string
 		code       int
@@ -228,8 +228,8 @@ func TestBadCreates(t *testing.T) {
 func TestOtherProjectsImages(t *testing.T) {
 	ctx := context.Background()
 	cloud := cloudtest.Start(t)
-	alice := imageClient(t, memberOf(t, cloud, "demo", "alice"))
-	bob := imageClient(t, memberOf(t, cloud, "other", "bob"))
+	alice := imageClient(t, cloud.Member(t, "alice"))
+	bob := imageClient(t, cloud.Member(t, "bob"))
 	admin := imageClient(t, cloud.Admin(t))
 
 	secret := createImage(t, alice, images.CreateOpts{Name: "secret", DiskFormat: "raw", ContainerFormat: "bare"})

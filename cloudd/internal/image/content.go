@@ -85,7 +85,7 @@ const chunkSize = 1 << 20
 
 // receive streams r into a temporary file, at most limit bytes, hashing
 // it on the way (md5 for checksum, sha512 for os_hash_value), syncs it
-// and inspects its format. Nothing is buffered beyond one chunk.
+// and inspects its format. At most two chunks are in memory at a time.
 func (cs *contentStore) receive(r io.Reader, limit int64) (*incoming, error) {
 	f, err := os.CreateTemp(cs.dir, ".incoming-*")
 	if err != nil {
@@ -138,7 +138,7 @@ func copyHashing(w io.Writer, r io.Reader, limit int64, hashes ...hash.Hash) (in
 		if chunks[i%2] == nil {
 			chunks[i%2] = make([]byte, chunkSize)
 		}
-		k, rerr := fill(r, chunks[i%2])
+		k, rerr := readChunk(r, chunks[i%2])
 		busy.Wait()
 		if werr != nil {
 			return n, werr
@@ -167,9 +167,10 @@ func copyHashing(w io.Writer, r io.Reader, limit int64, hashes ...hash.Hash) (in
 	}
 }
 
-// fill reads into buf until it is full or r fails; io.EOF is returned as
-// is (io.ReadFull's ErrUnexpectedEOF would hide a truncated body).
-func fill(r io.Reader, buf []byte) (int, error) {
+// readChunk reads into buf until it is full or r fails; io.EOF is
+// returned as is (io.ReadFull's ErrUnexpectedEOF would hide a truncated
+// body).
+func readChunk(r io.Reader, buf []byte) (int, error) {
 	n := 0
 	for n < len(buf) {
 		k, err := r.Read(buf[n:])

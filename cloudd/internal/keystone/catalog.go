@@ -10,29 +10,29 @@ import (
 )
 
 func (a *API) catalogRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/services", handlerFunc(a.listServices))
-	r.Method(http.MethodPost, "/services", handlerFunc(a.createService))
-	r.Method(http.MethodGet, "/services/{id}", handlerFunc(a.getService))
-	r.Method(http.MethodPatch, "/services/{id}", handlerFunc(a.updateService))
-	r.Method(http.MethodDelete, "/services/{id}", handlerFunc(a.deleteService))
-	r.Method(http.MethodGet, "/endpoints", handlerFunc(a.listEndpoints))
-	r.Method(http.MethodPost, "/endpoints", handlerFunc(a.createEndpoint))
-	r.Method(http.MethodGet, "/endpoints/{id}", handlerFunc(a.getEndpoint))
-	r.Method(http.MethodPatch, "/endpoints/{id}", handlerFunc(a.updateEndpoint))
-	r.Method(http.MethodDelete, "/endpoints/{id}", handlerFunc(a.deleteEndpoint))
-	r.Method(http.MethodGet, "/domains", handlerFunc(a.listDomains))
-	r.Method(http.MethodGet, "/domains/{id}", handlerFunc(a.getDomain))
-	r.Method(http.MethodGet, "/regions", handlerFunc(a.listRegions))
-	r.Method(http.MethodGet, "/regions/{id}", handlerFunc(a.getRegion))
+	r.Method(http.MethodGet, "/services", osapi.HandlerFunc(a.listServices))
+	r.Method(http.MethodPost, "/services", osapi.HandlerFunc(a.createService))
+	r.Method(http.MethodGet, "/services/{id}", osapi.HandlerFunc(a.getService))
+	r.Method(http.MethodPatch, "/services/{id}", osapi.HandlerFunc(a.updateService))
+	r.Method(http.MethodDelete, "/services/{id}", osapi.HandlerFunc(a.deleteService))
+	r.Method(http.MethodGet, "/endpoints", osapi.HandlerFunc(a.listEndpoints))
+	r.Method(http.MethodPost, "/endpoints", osapi.HandlerFunc(a.createEndpoint))
+	r.Method(http.MethodGet, "/endpoints/{id}", osapi.HandlerFunc(a.getEndpoint))
+	r.Method(http.MethodPatch, "/endpoints/{id}", osapi.HandlerFunc(a.updateEndpoint))
+	r.Method(http.MethodDelete, "/endpoints/{id}", osapi.HandlerFunc(a.deleteEndpoint))
+	r.Method(http.MethodGet, "/domains", osapi.HandlerFunc(a.listDomains))
+	r.Method(http.MethodGet, "/domains/{id}", osapi.HandlerFunc(a.getDomain))
+	r.Method(http.MethodGet, "/regions", osapi.HandlerFunc(a.listRegions))
+	r.Method(http.MethodGet, "/regions/{id}", osapi.HandlerFunc(a.getRegion))
 	for _, m := range []string{http.MethodPost, http.MethodPatch, http.MethodDelete} {
-		r.Method(m, "/domains", handlerFunc(notImplemented("Stratus has a single, read-only domain")))
-		r.Method(m, "/domains/{id}", handlerFunc(notImplemented("Stratus has a single, read-only domain")))
-		r.Method(m, "/regions", handlerFunc(notImplemented("Stratus has a single, read-only region")))
-		r.Method(m, "/regions/{id}", handlerFunc(notImplemented("Stratus has a single, read-only region")))
+		r.Method(m, "/domains", osapi.HandlerFunc(notImplemented("Stratus has a single, read-only domain")))
+		r.Method(m, "/domains/{id}", osapi.HandlerFunc(notImplemented("Stratus has a single, read-only domain")))
+		r.Method(m, "/regions", osapi.HandlerFunc(notImplemented("Stratus has a single, read-only region")))
+		r.Method(m, "/regions/{id}", osapi.HandlerFunc(notImplemented("Stratus has a single, read-only region")))
 	}
 }
 
-func notImplemented(why string) handlerFunc {
+func notImplemented(why string) osapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		return osapi.Errorf(http.StatusNotImplemented, "%s.", why)
 	}

@@ -25,25 +25,16 @@ type API struct {
 	ID *identity.Service
 }
 
-// handlerFunc is a handler that returns its error for one place to render.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h(w, r); err != nil {
-		osapi.WriteError(w, r, err)
-	}
-}
-
 // Routes returns the router for /identity.
 func (a *API) Routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(osapi.WithDialect(osapi.KeystoneDialect))
 	r.NotFound(osapi.NotFound)
 	r.MethodNotAllowed(osapi.MethodNotAllowed)
-	r.Method(http.MethodGet, "/", handlerFunc(a.versions))
+	r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.versions))
 	r.Route("/v3", func(r chi.Router) {
-		r.Method(http.MethodGet, "/", handlerFunc(a.version))
-		r.Method(http.MethodPost, "/auth/tokens", handlerFunc(a.issueToken))
+		r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.version))
+		r.Method(http.MethodPost, "/auth/tokens", osapi.HandlerFunc(a.issueToken))
 		r.Group(func(r chi.Router) {
 			r.Use(a.ID.Verifier.Require)
 			a.authRoutes(r)
@@ -57,13 +48,13 @@ func (a *API) Routes() http.Handler {
 }
 
 func (a *API) authRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/auth/tokens", handlerFunc(a.validateToken))
-	r.Method(http.MethodHead, "/auth/tokens", handlerFunc(a.validateToken))
-	r.Method(http.MethodDelete, "/auth/tokens", handlerFunc(a.revokeToken))
-	r.Method(http.MethodGet, "/auth/catalog", handlerFunc(a.authCatalog))
-	r.Method(http.MethodGet, "/auth/projects", handlerFunc(a.authProjects))
-	r.Method(http.MethodGet, "/auth/domains", handlerFunc(a.listDomains))
-	r.Method(http.MethodGet, "/OS-REVOKE/events", handlerFunc(a.revocationEvents))
+	r.Method(http.MethodGet, "/auth/tokens", osapi.HandlerFunc(a.validateToken))
+	r.Method(http.MethodHead, "/auth/tokens", osapi.HandlerFunc(a.validateToken))
+	r.Method(http.MethodDelete, "/auth/tokens", osapi.HandlerFunc(a.revokeToken))
+	r.Method(http.MethodGet, "/auth/catalog", osapi.HandlerFunc(a.authCatalog))
+	r.Method(http.MethodGet, "/auth/projects", osapi.HandlerFunc(a.authProjects))
+	r.Method(http.MethodGet, "/auth/domains", osapi.HandlerFunc(a.listDomains))
+	r.Method(http.MethodGet, "/OS-REVOKE/events", osapi.HandlerFunc(a.revocationEvents))
 }
 
 // claims returns the verified claims of the request.

@@ -11,11 +11,11 @@ import (
 )
 
 func (a *API) projectRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/projects", handlerFunc(a.listProjects))
-	r.Method(http.MethodPost, "/projects", handlerFunc(a.createProject))
-	r.Method(http.MethodGet, "/projects/{id}", handlerFunc(a.getProject))
-	r.Method(http.MethodPatch, "/projects/{id}", handlerFunc(a.updateProject))
-	r.Method(http.MethodDelete, "/projects/{id}", handlerFunc(a.deleteProject))
+	r.Method(http.MethodGet, "/projects", osapi.HandlerFunc(a.listProjects))
+	r.Method(http.MethodPost, "/projects", osapi.HandlerFunc(a.createProject))
+	r.Method(http.MethodGet, "/projects/{id}", osapi.HandlerFunc(a.getProject))
+	r.Method(http.MethodPatch, "/projects/{id}", osapi.HandlerFunc(a.updateProject))
+	r.Method(http.MethodDelete, "/projects/{id}", osapi.HandlerFunc(a.deleteProject))
 }
 
 type projectBody struct {

@@ -10,17 +10,17 @@ import (
 )
 
 func (a *API) userRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/users", handlerFunc(a.listUsers))
-	r.Method(http.MethodPost, "/users", handlerFunc(a.createUser))
-	r.Method(http.MethodGet, "/users/{id}", handlerFunc(a.getUser))
-	r.Method(http.MethodPatch, "/users/{id}", handlerFunc(a.updateUser))
-	r.Method(http.MethodDelete, "/users/{id}", handlerFunc(a.deleteUser))
-	r.Method(http.MethodPost, "/users/{id}/password", handlerFunc(a.changePassword))
-	r.Method(http.MethodGet, "/users/{id}/projects", handlerFunc(a.userProjects))
-	r.Method(http.MethodGet, "/users/{id}/application_credentials", handlerFunc(a.listAppCreds))
-	r.Method(http.MethodPost, "/users/{id}/application_credentials", handlerFunc(a.createAppCred))
-	r.Method(http.MethodGet, "/users/{id}/application_credentials/{cred}", handlerFunc(a.getAppCred))
-	r.Method(http.MethodDelete, "/users/{id}/application_credentials/{cred}", handlerFunc(a.deleteAppCred))
+	r.Method(http.MethodGet, "/users", osapi.HandlerFunc(a.listUsers))
+	r.Method(http.MethodPost, "/users", osapi.HandlerFunc(a.createUser))
+	r.Method(http.MethodGet, "/users/{id}", osapi.HandlerFunc(a.getUser))
+	r.Method(http.MethodPatch, "/users/{id}", osapi.HandlerFunc(a.updateUser))
+	r.Method(http.MethodDelete, "/users/{id}", osapi.HandlerFunc(a.deleteUser))
+	r.Method(http.MethodPost, "/users/{id}/password", osapi.HandlerFunc(a.changePassword))
+	r.Method(http.MethodGet, "/users/{id}/projects", osapi.HandlerFunc(a.userProjects))
+	r.Method(http.MethodGet, "/users/{id}/application_credentials", osapi.HandlerFunc(a.listAppCreds))
+	r.Method(http.MethodPost, "/users/{id}/application_credentials", osapi.HandlerFunc(a.createAppCred))
+	r.Method(http.MethodGet, "/users/{id}/application_credentials/{cred}", osapi.HandlerFunc(a.getAppCred))
+	r.Method(http.MethodDelete, "/users/{id}/application_credentials/{cred}", osapi.HandlerFunc(a.deleteAppCred))
 }
 
 type userBody struct {

@@ -21,11 +21,11 @@ func TestBuildResumesAfterWorkerDies(t *testing.T) {
 		Tuning: server.Tuning{Compute: compute.Config{Workers: -1}}})
 	imageID := uploadImage(t, ic, "tiny", qcow2Image(t))
 	id := create(t, cc, servers.CreateOpts{Name: "survivor", ImageRef: imageID, FlavorRef: "42"}, nil)
-	if srv, err := servers.Get(srvCtx, cc, id).Extract(); err != nil || srv.Status != "BUILD" {
+	if srv, err := servers.Get(novaCtx, cc, id).Extract(); err != nil || srv.Status != "BUILD" {
 		t.Fatalf("before any worker ran: %v %+v", err, srv)
 	}
 	// A worker took the task and died: the lease is still running.
-	if _, err := apiOnly.Server.Pool.Exec(srvCtx, `UPDATE tasks SET leased_until = now() + interval '2 seconds', attempts = 1
+	if _, err := apiOnly.Server.Pool.Exec(novaCtx, `UPDATE tasks SET leased_until = now() + interval '2 seconds', attempts = 1
 		WHERE server_id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +46,10 @@ func TestHostDisappearingMidBuild(t *testing.T) {
 	// A host that was up when last seen and has the most room, so the
 	// scheduler prefers it, but whose node is gone.
 	gone := "test:///" + t.TempDir() + "/vanished.xml"
-	if _, err := cloud.Server.Compute.AddHost(srvCtx, gone, ""); err != nil {
+	if _, err := cloud.Server.Compute.AddHost(novaCtx, gone, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cloud.Server.Pool.Exec(srvCtx, `UPDATE hosts SET up = true, vcpus = 64, memory_mb = 1048576, disk_gb = 1000
+	if _, err := cloud.Server.Pool.Exec(novaCtx, `UPDATE hosts SET up = true, vcpus = 64, memory_mb = 1048576, disk_gb = 1000
 		WHERE uri = $1`, gone); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestHostDisappearingMidBuild(t *testing.T) {
 	if srv.Status != "ERROR" || !strings.Contains(srv.Fault.Message, "vanished") {
 		t.Fatalf("server on a vanished host: status %s, fault %+v", srv.Status, srv.Fault)
 	}
-	if _, err := cloud.Server.Pool.Exec(srvCtx, "UPDATE hosts SET up = false WHERE uri = $1", gone); err != nil {
+	if _, err := cloud.Server.Pool.Exec(novaCtx, "UPDATE hosts SET up = false WHERE uri = $1", gone); err != nil {
 		t.Fatal(err)
 	}
 	fine := create(t, cc, servers.CreateOpts{Name: "fine", ImageRef: imageID, FlavorRef: "42"}, nil)

@@ -15,18 +15,18 @@ import (
 )
 
 func (a *API) flavorRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/flavors", handlerFunc(a.listFlavors))
-	r.Method(http.MethodGet, "/flavors/detail", handlerFunc(a.listFlavorsDetail))
-	r.Method(http.MethodPost, "/flavors", handlerFunc(a.createFlavor))
-	r.Method(http.MethodGet, "/flavors/{id}", handlerFunc(a.getFlavor))
-	r.Method(http.MethodDelete, "/flavors/{id}", handlerFunc(a.deleteFlavor))
-	r.Method(http.MethodPost, "/flavors/{id}/action", handlerFunc(a.flavorAction))
-	r.Method(http.MethodGet, "/flavors/{id}/os-flavor-access", handlerFunc(a.listFlavorAccess))
-	r.Method(http.MethodGet, "/flavors/{id}/os-extra_specs", handlerFunc(a.listExtraSpecs))
-	r.Method(http.MethodPost, "/flavors/{id}/os-extra_specs", handlerFunc(a.createExtraSpecs))
-	r.Method(http.MethodGet, "/flavors/{id}/os-extra_specs/{key}", handlerFunc(a.getExtraSpec))
-	r.Method(http.MethodPut, "/flavors/{id}/os-extra_specs/{key}", handlerFunc(a.updateExtraSpec))
-	r.Method(http.MethodDelete, "/flavors/{id}/os-extra_specs/{key}", handlerFunc(a.deleteExtraSpec))
+	r.Method(http.MethodGet, "/flavors", osapi.HandlerFunc(a.listFlavors))
+	r.Method(http.MethodGet, "/flavors/detail", osapi.HandlerFunc(a.listFlavorsDetail))
+	r.Method(http.MethodPost, "/flavors", osapi.HandlerFunc(a.createFlavor))
+	r.Method(http.MethodGet, "/flavors/{id}", osapi.HandlerFunc(a.getFlavor))
+	r.Method(http.MethodDelete, "/flavors/{id}", osapi.HandlerFunc(a.deleteFlavor))
+	r.Method(http.MethodPost, "/flavors/{id}/action", osapi.HandlerFunc(a.flavorAction))
+	r.Method(http.MethodGet, "/flavors/{id}/os-flavor-access", osapi.HandlerFunc(a.listFlavorAccess))
+	r.Method(http.MethodGet, "/flavors/{id}/os-extra_specs", osapi.HandlerFunc(a.listExtraSpecs))
+	r.Method(http.MethodPost, "/flavors/{id}/os-extra_specs", osapi.HandlerFunc(a.createExtraSpecs))
+	r.Method(http.MethodGet, "/flavors/{id}/os-extra_specs/{key}", osapi.HandlerFunc(a.getExtraSpec))
+	r.Method(http.MethodPut, "/flavors/{id}/os-extra_specs/{key}", osapi.HandlerFunc(a.updateExtraSpec))
+	r.Method(http.MethodDelete, "/flavors/{id}/os-extra_specs/{key}", osapi.HandlerFunc(a.deleteExtraSpec))
 }
 
 // flavorJSON is a flavor as Nova 2.1 shows it. Nova writes a swap of 0 as

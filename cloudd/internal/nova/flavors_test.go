@@ -310,18 +310,18 @@ func listFlavorNames(t *testing.T, cc *gophercloud.ServiceClient, path string) [
 // through the real openstack command line.
 func TestOpenstackCLICompute(t *testing.T) {
 	cloud, _ := adminCompute(t)
-	cli := newCLI(t, cloud)
+	cli := cloud.OpenstackCLI(t)
 	project := cloud.MemberProject(t, "cli-demo")
 
 	var flavor map[string]any
-	cli.json(&flavor, "flavor", "create", "--id", "cli1", "--vcpus", "2", "--ram", "1024", "--disk", "5", "--property", "hw:cpu_policy=dedicated", "cli.flavor")
+	cli.JSON(&flavor, "flavor", "create", "--id", "cli1", "--vcpus", "2", "--ram", "1024", "--disk", "5", "--property", "hw:cpu_policy=dedicated", "cli.flavor")
 	if flavor["id"] != "cli1" || flavor["vcpus"] != float64(2) || flavor["ram"] != float64(1024) {
 		t.Errorf("flavor create = %v", flavor)
 	}
 	var list []struct {
 		ID, Name string
 	}
-	cli.json(&list, "flavor", "list")
+	cli.JSON(&list, "flavor", "list")
 	var names []string
 	for _, f := range list {
 		names = append(names, f.Name)
@@ -329,13 +329,13 @@ func TestOpenstackCLICompute(t *testing.T) {
 	if !slices.Contains(names, "cli.flavor") || !slices.Contains(names, "m1.tiny") {
 		t.Errorf("flavor list = %v", names)
 	}
-	cli.ok("flavor", "set", "--property", "hw:mem_page_size=large", "cli.flavor")
-	cli.json(&flavor, "flavor", "show", "cli.flavor")
+	cli.OK("flavor", "set", "--property", "hw:mem_page_size=large", "cli.flavor")
+	cli.JSON(&flavor, "flavor", "show", "cli.flavor")
 	if props := fmt.Sprint(flavor["properties"]); !strings.Contains(props, "hw:mem_page_size") || !strings.Contains(props, "dedicated") {
 		t.Errorf("flavor show properties = %v", flavor["properties"])
 	}
-	cli.ok("flavor", "delete", "cli.flavor")
-	if _, errOut, err := cli.run("flavor", "show", "cli1"); err == nil {
+	cli.OK("flavor", "delete", "cli.flavor")
+	if _, errOut, err := cli.Run("flavor", "show", "cli1"); err == nil {
 		t.Error("flavor show after delete succeeded")
 	} else if !strings.Contains(errOut, "cli1") {
 		t.Errorf("flavor show after delete: %s", errOut)
@@ -344,7 +344,7 @@ func TestOpenstackCLICompute(t *testing.T) {
 	// keypair create: generated (private key written to a file) and imported.
 	privatePath := filepath.Join(t.TempDir(), "id_rsa")
 	var kp map[string]any
-	cli.json(&kp, "keypair", "create", "--private-key", privatePath, "cli-generated")
+	cli.JSON(&kp, "keypair", "create", "--private-key", privatePath, "cli-generated")
 	if kp["name"] != "cli-generated" || !strings.Contains(fmt.Sprint(kp["fingerprint"]), ":") {
 		t.Errorf("keypair create = %v", kp)
 	}
@@ -354,21 +354,21 @@ func TestOpenstackCLICompute(t *testing.T) {
 	pubPath := filepath.Join(t.TempDir(), "id_ed25519.pub")
 	pub, fp := ed25519Key(t)
 	must(t, os.WriteFile(pubPath, []byte(pub+"\n"), 0o600))
-	cli.json(&kp, "keypair", "create", "--public-key", pubPath, "cli-imported")
+	cli.JSON(&kp, "keypair", "create", "--public-key", pubPath, "cli-imported")
 	if kp["fingerprint"] != fp {
 		t.Errorf("imported keypair fingerprint = %v, want %s", kp["fingerprint"], fp)
 	}
 	var keys []struct{ Name string }
-	cli.json(&keys, "keypair", "list")
+	cli.JSON(&keys, "keypair", "list")
 	if len(keys) != 2 {
 		t.Errorf("keypair list = %v", keys)
 	}
-	cli.ok("keypair", "delete", "cli-generated")
+	cli.OK("keypair", "delete", "cli-generated")
 
 	// quota set / quota show, and the limits they produce.
-	cli.ok("quota", "set", "--instances", "3", "--cores", "9", project)
+	cli.OK("quota", "set", "--instances", "3", "--cores", "9", project)
 	var quota map[string]any
-	cli.json(&quota, "quota", "show", project)
+	cli.JSON(&quota, "quota", "show", project)
 	if quota["instances"] != float64(3) || quota["cores"] != float64(9) || quota["ram"] != float64(51200) {
 		t.Errorf("quota show = %v", quota)
 	}
@@ -376,7 +376,7 @@ func TestOpenstackCLICompute(t *testing.T) {
 		Name  string
 		Value float64
 	}
-	cli.json(&limits, "limits", "show", "--absolute", "--project", project)
+	cli.JSON(&limits, "limits", "show", "--absolute", "--project", project)
 	got := map[string]float64{}
 	for _, l := range limits {
 		got[l.Name] = l.Value

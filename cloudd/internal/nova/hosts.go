@@ -14,15 +14,15 @@ import (
 )
 
 func (a *API) hostRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/os-hypervisors", handlerFunc(a.listHypervisors(false)))
-	r.Method(http.MethodGet, "/os-hypervisors/detail", handlerFunc(a.listHypervisors(true)))
-	r.Method(http.MethodGet, "/os-hypervisors/{id}", handlerFunc(a.getHypervisor))
-	r.Method(http.MethodGet, "/os-availability-zone", handlerFunc(a.listZones))
-	r.Method(http.MethodGet, "/os-availability-zone/detail", handlerFunc(a.listZones))
+	r.Method(http.MethodGet, "/os-hypervisors", osapi.HandlerFunc(a.listHypervisors(false)))
+	r.Method(http.MethodGet, "/os-hypervisors/detail", osapi.HandlerFunc(a.listHypervisors(true)))
+	r.Method(http.MethodGet, "/os-hypervisors/{id}", osapi.HandlerFunc(a.getHypervisor))
+	r.Method(http.MethodGet, "/os-availability-zone", osapi.HandlerFunc(a.listZones))
+	r.Method(http.MethodGet, "/os-availability-zone/detail", osapi.HandlerFunc(a.listZones))
 	// Stratus's own admin API for hosts: libvirt URIs joining or leaving the cloud.
-	r.Method(http.MethodGet, "/os-stratus-hosts", handlerFunc(a.listHypervisors(true)))
-	r.Method(http.MethodPost, "/os-stratus-hosts", handlerFunc(a.addHost))
-	r.Method(http.MethodDelete, "/os-stratus-hosts/{id}", handlerFunc(a.removeHost))
+	r.Method(http.MethodGet, "/os-stratus-hosts", osapi.HandlerFunc(a.listHypervisors(true)))
+	r.Method(http.MethodPost, "/os-stratus-hosts", osapi.HandlerFunc(a.addHost))
+	r.Method(http.MethodDelete, "/os-stratus-hosts/{id}", osapi.HandlerFunc(a.removeHost))
 }
 
 // claims returns the verified claims of the request.
@@ -56,7 +56,7 @@ func hypervisorJSON(h compute.Host, detail bool) map[string]any {
 	return out
 }
 
-func (a *API) listHypervisors(detail bool) handlerFunc {
+func (a *API) listHypervisors(detail bool) osapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if err := policy.Authorize(claims(r), policy.Admin, "", "hypervisors"); err != nil {
 			return err

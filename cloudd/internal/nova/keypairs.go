@@ -10,10 +10,10 @@ import (
 )
 
 func (a *API) keypairRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/os-keypairs", handlerFunc(a.listKeypairs))
-	r.Method(http.MethodPost, "/os-keypairs", handlerFunc(a.createKeypair))
-	r.Method(http.MethodGet, "/os-keypairs/{name}", handlerFunc(a.getKeypair))
-	r.Method(http.MethodDelete, "/os-keypairs/{name}", handlerFunc(a.deleteKeypair))
+	r.Method(http.MethodGet, "/os-keypairs", osapi.HandlerFunc(a.listKeypairs))
+	r.Method(http.MethodPost, "/os-keypairs", osapi.HandlerFunc(a.createKeypair))
+	r.Method(http.MethodGet, "/os-keypairs/{name}", osapi.HandlerFunc(a.getKeypair))
+	r.Method(http.MethodDelete, "/os-keypairs/{name}", osapi.HandlerFunc(a.deleteKeypair))
 }
 
 // keypairTime is how Nova writes a keypair's created_at: naive UTC.

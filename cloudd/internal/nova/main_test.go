@@ -7,11 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/gophercloud/gophercloud/v2"
@@ -27,7 +23,7 @@ var novaCtx = context.Background()
 
 // computeV2 is a Nova client for pc, found through the catalog as every
 // real client finds it.
-func computeV2(t *testing.T, pc *gophercloud.ProviderClient) *gophercloud.ServiceClient {
+func computeV2(t testing.TB, pc *gophercloud.ProviderClient) *gophercloud.ServiceClient {
 	t.Helper()
 	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
 	if err != nil {
@@ -52,7 +48,7 @@ func memberCompute(t *testing.T, cloud *cloudtest.Cloud, name string) (*gophercl
 }
 
 // must fails t on err.
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +56,7 @@ func must(t *testing.T, err error) {
 }
 
 // wantCode fails unless err is an HTTP error with status code.
-func wantCode(t *testing.T, err error, code int, what string) {
+func wantCode(t testing.TB, err error, code int, what string) {
 	t.Helper()
 	if !gophercloud.ResponseCodeIs(err, code) {
 		t.Fatalf("%s: got %v, want HTTP %d", what, err, code)
@@ -121,61 +117,4 @@ func insertServer(t *testing.T, cloud *cloudtest.Cloud, project, group string, v
 		id, project, vcpus, ramMB, group, deleted)
 	must(t, err)
 	return id
-}
-
-// osCLI runs the real openstack command line as a user who sourced an
-// openrc file.
-type osCLI struct {
-	t   *testing.T
-	env []string
-}
-
-// newCLI returns the CLI as the cloud's admin, skipping the test when the
-// CLI is missing (and failing it in CI, where it must be there).
-func newCLI(t *testing.T, cloud *cloudtest.Cloud) osCLI {
-	t.Helper()
-	if _, err := exec.LookPath("openstack"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("openstack CLI (python3-openstackclient) is required in CI: %v", err)
-		}
-		t.Skipf("openstack CLI not installed: %v", err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OS_") {
-			env = append(env, kv)
-		}
-	}
-	return osCLI{t: t, env: append(env, cloud.Env(t)...)}
-}
-
-// run returns stdout, stderr and the exit error of openstack args.
-func (c osCLI) run(args ...string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(novaCtx, 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "openstack", args...)
-	cmd.Env = c.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
-}
-
-// ok runs openstack args and fails the test unless it exits 0.
-func (c osCLI) ok(args ...string) string {
-	c.t.Helper()
-	out, errOut, err := c.run(args...)
-	if err != nil {
-		c.t.Fatalf("openstack %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut)
-	}
-	return out
-}
-
-// json runs openstack args -f json and decodes the output into v.
-func (c osCLI) json(v any, args ...string) {
-	c.t.Helper()
-	out := c.ok(append(args, "-f", "json")...)
-	if err := json.Unmarshal([]byte(out), v); err != nil {
-		c.t.Fatalf("openstack %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, out)
-	}
 }

@@ -20,24 +20,15 @@ type API struct {
 	Verifier *authn.Verifier
 }
 
-// handlerFunc is a handler that returns its error for one place to render.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h(w, r); err != nil {
-		osapi.WriteError(w, r, err)
-	}
-}
-
 // Routes returns the router for /compute.
 func (a *API) Routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(osapi.WithDialect(osapi.NovaDialect))
 	r.NotFound(osapi.NotFound)
 	r.MethodNotAllowed(osapi.MethodNotAllowed)
-	r.Method(http.MethodGet, "/", handlerFunc(versions))
+	r.Method(http.MethodGet, "/", osapi.HandlerFunc(versions))
 	r.Route("/v2.1", func(r chi.Router) {
-		r.Method(http.MethodGet, "/", handlerFunc(version))
+		r.Method(http.MethodGet, "/", osapi.HandlerFunc(version))
 		r.Group(func(r chi.Router) {
 			r.Use(a.Verifier.Require, negotiateMicroversion)
 			a.flavorRoutes(r)

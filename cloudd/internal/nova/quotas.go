@@ -15,12 +15,12 @@ import (
 // quotaRoutes serves os-quota-sets and, since limits are quotas seen from
 // the caller's side, /limits.
 func (a *API) quotaRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/os-quota-sets/{project}", handlerFunc(a.getQuotas))
-	r.Method(http.MethodPut, "/os-quota-sets/{project}", handlerFunc(a.updateQuotas))
-	r.Method(http.MethodDelete, "/os-quota-sets/{project}", handlerFunc(a.deleteQuotas))
-	r.Method(http.MethodGet, "/os-quota-sets/{project}/detail", handlerFunc(a.getQuotaDetail))
-	r.Method(http.MethodGet, "/os-quota-sets/{project}/defaults", handlerFunc(a.getQuotaDefaults))
-	r.Method(http.MethodGet, "/limits", handlerFunc(a.getLimits))
+	r.Method(http.MethodGet, "/os-quota-sets/{project}", osapi.HandlerFunc(a.getQuotas))
+	r.Method(http.MethodPut, "/os-quota-sets/{project}", osapi.HandlerFunc(a.updateQuotas))
+	r.Method(http.MethodDelete, "/os-quota-sets/{project}", osapi.HandlerFunc(a.deleteQuotas))
+	r.Method(http.MethodGet, "/os-quota-sets/{project}/detail", osapi.HandlerFunc(a.getQuotaDetail))
+	r.Method(http.MethodGet, "/os-quota-sets/{project}/defaults", osapi.HandlerFunc(a.getQuotaDefaults))
+	r.Method(http.MethodGet, "/limits", osapi.HandlerFunc(a.getLimits))
 }
 
 // networkQuotas are the nova-network quotas that Nova before 2.36 still

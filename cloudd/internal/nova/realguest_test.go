@@ -27,18 +27,26 @@ func requireLibvirtd(t testing.TB) {
 	}
 }
 
-// tinyImage builds (or reuses) the project's tiny guest image.
+// tinyImage builds (or reuses, from the shared cache) the project's tiny
+// guest image.
 func tinyImage(t testing.TB) []byte {
 	t.Helper()
 	script, err := filepath.Abs("../../../scripts/build-guest-image.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(os.TempDir(), "stratus-test-images", "stratus-tiny.qcow2")
-	if msg, err := exec.Command(script, out).CombinedOutput(); err != nil {
-		t.Fatalf("building the tiny guest image: %v\n%s", err, msg)
+	cmd := exec.Command(script)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("building the tiny guest image: %v\n%s", err, stderr.String())
 	}
-	data, err := os.ReadFile(out)
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		t.Fatal("build-guest-image.sh printed no path")
+	}
+	data, err := os.ReadFile(lines[len(lines)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +57,7 @@ func tinyImage(t testing.TB) []byte {
 func prepareTinyGuest(t testing.TB, cc, ic *gophercloud.ServiceClient) (imageID, flavorID string) {
 	t.Helper()
 	imageID = uploadImage(t, ic, "stratus-tiny", tinyImage(t))
-	flavor, err := flavors.Create(srvCtx, cc, flavors.CreateOpts{Name: "guest.tiny", VCPUs: 1, RAM: 256, Disk: gophercloud.IntToPointer(1)}).Extract()
+	flavor, err := flavors.Create(novaCtx, cc, flavors.CreateOpts{Name: "guest.tiny", VCPUs: 1, RAM: 256, Disk: gophercloud.IntToPointer(1)}).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +69,14 @@ func prepareTinyGuest(t testing.TB, cc, ic *gophercloud.ServiceClient) (imageID,
 func bootTinyGuest(t testing.TB, cc *gophercloud.ServiceClient, imageID, flavorID, name string) string {
 	t.Helper()
 	userData := "#!/bin/sh\necho STRATUS-USERDATA-OK $(hostname)\n"
-	srv, err := servers.Create(srvCtx, cc, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: flavorID,
+	srv, err := servers.Create(novaCtx, cc, servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: flavorID,
 		UserData: []byte(userData)}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Never leave a real domain behind, even when the test fails midway.
 	t.Cleanup(func() {
-		if servers.Delete(srvCtx, cc, srv.ID).ExtractErr() == nil {
+		if servers.Delete(novaCtx, cc, srv.ID).ExtractErr() == nil {
 			waitStatus(t, cc, srv.ID, "DELETED")
 		}
 	})
@@ -81,7 +89,7 @@ func waitConsole(t testing.TB, cc *gophercloud.ServiceClient, id, want string, t
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		out, err := servers.ShowConsoleOutput(srvCtx, cc, id, servers.ShowConsoleOutputOpts{}).Extract()
+		out, err := servers.ShowConsoleOutput(novaCtx, cc, id, servers.ShowConsoleOutputOpts{}).Extract()
 		if err == nil && strings.Contains(out, want) {
 			return out
 		}
@@ -102,13 +110,13 @@ func TestRealGuest(t *testing.T) {
 	id := bootTinyGuest(t, cc, imageID, flavorID, "real-guest")
 	waitConsole(t, cc, id, "STRATUS-USERDATA-OK real-guest", 120*time.Second)
 
-	snapID, err := servers.CreateImage(srvCtx, cc, id, servers.CreateImageOpts{Name: "real-guest-snap"}).ExtractImageID()
+	snapID, err := servers.CreateImage(novaCtx, cc, id, servers.CreateImageOpts{Name: "real-guest-snap"}).ExtractImageID()
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(120 * time.Second)
 	for {
-		img, err := images.Get(srvCtx, ic, snapID).Extract()
+		img, err := images.Get(novaCtx, ic, snapID).Extract()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +132,7 @@ func TestRealGuest(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 
-	expectNoErr(t, servers.Delete(srvCtx, cc, id).ExtractErr())
+	must(t, servers.Delete(novaCtx, cc, id).ExtractErr())
 	waitStatus(t, cc, id, "DELETED")
 	if out, _ := exec.Command("virsh", "-c", "qemu:///system", "list", "--all", "--name").Output(); strings.Contains(string(out), id) {
 		t.Errorf("domain of deleted server %s is still defined:\n%s", id, out)
@@ -144,7 +152,7 @@ func BenchmarkRealGuestFirstConsoleLine(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "s-to-first-line")
 		waitConsole(b, cc, id, "STRATUS-USERDATA-OK", 120*time.Second)
 		b.ReportMetric(time.Since(start).Seconds(), "s-to-user-data")
-		_ = servers.Delete(srvCtx, cc, id).ExtractErr()
+		_ = servers.Delete(novaCtx, cc, id).ExtractErr()
 		waitStatus(b, cc, id, "DELETED")
 	}
 }

@@ -11,10 +11,10 @@ import (
 )
 
 func (a *API) serverGroupRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/os-server-groups", handlerFunc(a.listServerGroups))
-	r.Method(http.MethodPost, "/os-server-groups", handlerFunc(a.createServerGroup))
-	r.Method(http.MethodGet, "/os-server-groups/{id}", handlerFunc(a.getServerGroup))
-	r.Method(http.MethodDelete, "/os-server-groups/{id}", handlerFunc(a.deleteServerGroup))
+	r.Method(http.MethodGet, "/os-server-groups", osapi.HandlerFunc(a.listServerGroups))
+	r.Method(http.MethodPost, "/os-server-groups", osapi.HandlerFunc(a.createServerGroup))
+	r.Method(http.MethodGet, "/os-server-groups/{id}", osapi.HandlerFunc(a.getServerGroup))
+	r.Method(http.MethodDelete, "/os-server-groups/{id}", osapi.HandlerFunc(a.deleteServerGroup))
 }
 
 // serverGroupJSON is a server group as Nova 2.1 shows it: the policy as a

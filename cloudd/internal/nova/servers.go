@@ -18,16 +18,16 @@ import (
 )
 
 func (a *API) serverRoutes(r chi.Router) {
-	r.Method(http.MethodGet, "/servers", handlerFunc(a.listServers(false)))
-	r.Method(http.MethodGet, "/servers/detail", handlerFunc(a.listServers(true)))
-	r.Method(http.MethodPost, "/servers", handlerFunc(a.createServer))
-	r.Method(http.MethodGet, "/servers/{id}", handlerFunc(a.getServer))
-	r.Method(http.MethodPut, "/servers/{id}", handlerFunc(a.updateServer))
-	r.Method(http.MethodDelete, "/servers/{id}", handlerFunc(a.deleteServer))
-	r.Method(http.MethodPost, "/servers/{id}/action", handlerFunc(a.serverAction))
-	r.Method(http.MethodGet, "/servers/{id}/metadata", handlerFunc(a.getMetadata))
-	r.Method(http.MethodPost, "/servers/{id}/metadata", handlerFunc(a.setMetadata(false)))
-	r.Method(http.MethodPut, "/servers/{id}/metadata", handlerFunc(a.setMetadata(true)))
+	r.Method(http.MethodGet, "/servers", osapi.HandlerFunc(a.listServers(false)))
+	r.Method(http.MethodGet, "/servers/detail", osapi.HandlerFunc(a.listServers(true)))
+	r.Method(http.MethodPost, "/servers", osapi.HandlerFunc(a.createServer))
+	r.Method(http.MethodGet, "/servers/{id}", osapi.HandlerFunc(a.getServer))
+	r.Method(http.MethodPut, "/servers/{id}", osapi.HandlerFunc(a.updateServer))
+	r.Method(http.MethodDelete, "/servers/{id}", osapi.HandlerFunc(a.deleteServer))
+	r.Method(http.MethodPost, "/servers/{id}/action", osapi.HandlerFunc(a.serverAction))
+	r.Method(http.MethodGet, "/servers/{id}/metadata", osapi.HandlerFunc(a.getMetadata))
+	r.Method(http.MethodPost, "/servers/{id}/metadata", osapi.HandlerFunc(a.setMetadata(false)))
+	r.Method(http.MethodPut, "/servers/{id}/metadata", osapi.HandlerFunc(a.setMetadata(true)))
 }
 
 // createBody is the 2.1 server create schema; unknown fields are refused,
@@ -123,36 +123,95 @@ func serverLinks(r *http.Request, id string) []osapi.Link {
 	return []osapi.Link{{Rel: "self", Href: serverLink(r, id, false)}, {Rel: "bookmark", Href: serverLink(r, id, true)}}
 }
 
-func refLinks(r *http.Request, kind, id string) map[string]any {
-	return map[string]any{"id": id, "links": []osapi.Link{{Rel: "bookmark", Href: osapi.BaseURL(r) + "/compute/" + kind + "/" + id}}}
+// serverView is the 2.1 server representation. It is a struct rather than
+// a map: a page of a thousand servers is mostly this encoding.
+type serverView struct {
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Status           string            `json:"status"`
+	TenantID         string            `json:"tenant_id"`
+	UserID           string            `json:"user_id"`
+	Metadata         map[string]string `json:"metadata"`
+	HostID           string            `json:"hostId"`
+	Image            refView           `json:"image"`
+	Flavor           refView           `json:"flavor"`
+	Created          string            `json:"created"`
+	Updated          string            `json:"updated"`
+	Addresses        struct{}          `json:"addresses"`
+	AccessIPv4       string            `json:"accessIPv4"`
+	AccessIPv6       string            `json:"accessIPv6"`
+	Links            []osapi.Link      `json:"links"`
+	DiskConfig       string            `json:"OS-DCF:diskConfig"`
+	Progress         int               `json:"progress"`
+	AvailabilityZone string            `json:"OS-EXT-AZ:availability_zone"`
+	ConfigDrive      string            `json:"config_drive"`
+	KeyName          *string           `json:"key_name"`
+	LaunchedAt       *string           `json:"OS-SRV-USG:launched_at"`
+	TerminatedAt     *string           `json:"OS-SRV-USG:terminated_at"`
+	TaskState        *string           `json:"OS-EXT-STS:task_state"`
+	VMState          string            `json:"OS-EXT-STS:vm_state"`
+	PowerState       int               `json:"OS-EXT-STS:power_state"`
+	Volumes          []struct{}        `json:"os-extended-volumes:volumes_attached"`
+	SecurityGroups   []nameView        `json:"security_groups"`
+	Fault            *faultView        `json:"fault,omitempty"`
+	*adminView
 }
 
-// serverJSON is the 2.1 server representation; admins also see where it runs.
-func serverJSON(r *http.Request, srv compute.Server) map[string]any {
-	out := map[string]any{
-		"id": srv.ID, "name": srv.Name, "status": srv.Status(), "tenant_id": srv.ProjectID, "user_id": srv.UserID,
-		"metadata": srv.Metadata, "hostId": hostID(srv), "image": refLinks(r, "images", srv.ImageID),
-		"flavor": refLinks(r, "flavors", srv.Flavor.ID), "created": isoTime(srv.CreatedAt), "updated": isoTime(srv.UpdatedAt),
-		"addresses": map[string]any{}, "accessIPv4": "", "accessIPv6": "", "links": serverLinks(r, srv.ID),
-		"OS-DCF:diskConfig": "MANUAL", "progress": 0, "OS-EXT-AZ:availability_zone": srv.AvailabilityZone,
-		"config_drive": "True", "key_name": nilIfEmpty(srv.KeyName),
-		"OS-SRV-USG:launched_at": nil, "OS-SRV-USG:terminated_at": nil,
-		"OS-EXT-STS:task_state": nilIfEmpty(srv.TaskState), "OS-EXT-STS:vm_state": srv.VMState,
-		"OS-EXT-STS:power_state": srv.PowerState, "os-extended-volumes:volumes_attached": []any{},
-		"security_groups": []map[string]string{{"name": "default"}},
+// adminView holds what only admins see: where a server runs.
+type adminView struct {
+	Host         *string `json:"OS-EXT-SRV-ATTR:host"`
+	Hypervisor   *string `json:"OS-EXT-SRV-ATTR:hypervisor_hostname"`
+	InstanceName string  `json:"OS-EXT-SRV-ATTR:instance_name"`
+}
+
+type refView struct {
+	ID    string       `json:"id"`
+	Links []osapi.Link `json:"links"`
+}
+
+type nameView struct {
+	Name string `json:"name"`
+}
+
+type faultView struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Created string `json:"created"`
+}
+
+var defaultGroups = []nameView{{Name: "default"}}
+
+func serverJSON(r *http.Request, srv compute.Server) serverView {
+	base := osapi.BaseURL(r)
+	ref := func(kind, id string) refView {
+		return refView{ID: id, Links: []osapi.Link{{Rel: "bookmark", Href: base + "/compute/" + kind + "/" + id}}}
+	}
+	out := serverView{
+		ID: srv.ID, Name: srv.Name, Status: srv.Status(), TenantID: srv.ProjectID, UserID: srv.UserID,
+		Metadata: srv.Metadata, HostID: hostID(srv), Image: ref("images", srv.ImageID), Flavor: ref("flavors", srv.Flavor.ID),
+		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
+		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
+		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
+		Volumes: []struct{}{}, SecurityGroups: defaultGroups,
 	}
 	if srv.LaunchedAt != nil {
-		out["OS-SRV-USG:launched_at"] = srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000")
+		out.LaunchedAt = optional(srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000"))
 	}
 	if srv.Fault != nil && srv.VMState == compute.VMError {
-		out["fault"] = map[string]any{"code": srv.Fault.Code, "message": srv.Fault.Message, "created": isoTime(srv.Fault.Created)}
+		out.Fault = &faultView{Code: srv.Fault.Code, Message: srv.Fault.Message, Created: isoTime(srv.Fault.Created)}
 	}
 	if policy.IsAdmin(claims(r)) {
-		out["OS-EXT-SRV-ATTR:host"] = nilIfEmpty(srv.HostName)
-		out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = nilIfEmpty(srv.HostName)
-		out["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + srv.ID
+		out.adminView = &adminView{Host: optional(srv.HostName), Hypervisor: optional(srv.HostName), InstanceName: "instance-" + srv.ID}
 	}
 	return out
+}
+
+// optional is nil for "", so JSON says null as Nova does.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // hostID is Nova's opaque per-project host identifier.
@@ -164,14 +223,7 @@ func hostID(srv compute.Server) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func (a *API) listServers(detail bool) handlerFunc {
+func (a *API) listServers(detail bool) osapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		page, err := osapi.ParsePage(r)
 		if err != nil {
@@ -192,12 +244,16 @@ func (a *API) listServers(detail bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		out := make([]map[string]any, len(list))
+		out := make([]any, len(list))
 		for i, srv := range list {
 			if detail {
 				out[i] = serverJSON(r, srv)
 			} else {
-				out[i] = map[string]any{"id": srv.ID, "name": srv.Name, "links": serverLinks(r, srv.ID)}
+				out[i] = struct {
+					ID    string       `json:"id"`
+					Name  string       `json:"name"`
+					Links []osapi.Link `json:"links"`
+				}{srv.ID, srv.Name, serverLinks(r, srv.ID)}
 			}
 		}
 		body := map[string]any{"servers": out}
@@ -262,7 +318,7 @@ func (a *API) getMetadata(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) setMetadata(replace bool) handlerFunc {
+func (a *API) setMetadata(replace bool) osapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
 			Metadata map[string]string `json:"metadata"`

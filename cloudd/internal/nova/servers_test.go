@@ -1,7 +1,6 @@
 package nova_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,22 +24,6 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
 )
 
-var srvCtx = context.Background()
-
-func expectStatus(t *testing.T, err error, code int, what string) {
-	t.Helper()
-	if !gophercloud.ResponseCodeIs(err, code) {
-		t.Fatalf("%s: got %v, want HTTP %d", what, err, code)
-	}
-}
-
-func expectNoErr(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // testHosts writes n simulated hosts (libvirt test driver node files).
 func testHosts(t testing.TB, n, vcpus int, memoryMiB int64) []string {
 	t.Helper()
@@ -61,15 +44,11 @@ func computeClient(t testing.TB, opts cloudtest.Options) (*cloudtest.Cloud, *gop
 	t.Helper()
 	cloud := cloudtest.Start(t, opts)
 	pc := cloud.Admin(t)
-	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ic, err := openstack.NewImageV2(pc, gophercloud.EndpointOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cloud, cc, ic
+	return cloud, computeV2(t, pc), ic
 }
 
 // qcow2Image makes a small, valid qcow2 disk with qemu-img.
@@ -90,11 +69,11 @@ func qcow2Image(t testing.TB) []byte {
 func uploadImage(t testing.TB, ic *gophercloud.ServiceClient, name string, data []byte) string {
 	t.Helper()
 	public := images.ImageVisibilityPublic
-	img, err := images.Create(srvCtx, ic, images.CreateOpts{Name: name, DiskFormat: "qcow2", ContainerFormat: "bare", Visibility: &public}).Extract()
+	img, err := images.Create(novaCtx, ic, images.CreateOpts{Name: name, DiskFormat: "qcow2", ContainerFormat: "bare", Visibility: &public}).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := imagedata.Upload(srvCtx, ic, img.ID, strings.NewReader(string(data))).ExtractErr(); err != nil {
+	if err := imagedata.Upload(novaCtx, ic, img.ID, strings.NewReader(string(data))).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}
 	return img.ID
@@ -105,7 +84,7 @@ func waitStatus(t testing.TB, cc *gophercloud.ServiceClient, id, status string) 
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		srv, err := servers.Get(srvCtx, cc, id).Extract()
+		srv, err := servers.Get(novaCtx, cc, id).Extract()
 		switch {
 		case err != nil && status == "DELETED" && gophercloud.ResponseCodeIs(err, http.StatusNotFound):
 			return nil
@@ -125,7 +104,7 @@ func waitStatus(t testing.TB, cc *gophercloud.ServiceClient, id, status string) 
 
 func create(t testing.TB, cc *gophercloud.ServiceClient, opts servers.CreateOpts, hints servers.SchedulerHintOptsBuilder) string {
 	t.Helper()
-	srv, err := servers.Create(srvCtx, cc, opts, hints).Extract()
+	srv, err := servers.Create(novaCtx, cc, opts, hints).Extract()
 	if err != nil {
 		t.Fatalf("create %s: %v", opts.Name, err)
 	}
@@ -145,47 +124,47 @@ func TestServerLifecycleOnTestHosts(t *testing.T) {
 		t.Errorf("admin does not see where the server runs: hostId %q host %q", srv.HostID, srv.Host)
 	}
 
-	err := servers.Start(srvCtx, cc, id).ExtractErr()
-	expectStatus(t, err, http.StatusConflict, "starting an active server")
+	err := servers.Start(novaCtx, cc, id).ExtractErr()
+	wantCode(t, err, http.StatusConflict, "starting an active server")
 
-	expectNoErr(t, servers.Stop(srvCtx, cc, id).ExtractErr())
+	must(t, servers.Stop(novaCtx, cc, id).ExtractErr())
 	waitStatus(t, cc, id, "SHUTOFF")
-	expectNoErr(t, servers.Start(srvCtx, cc, id).ExtractErr())
+	must(t, servers.Start(novaCtx, cc, id).ExtractErr())
 	waitStatus(t, cc, id, "ACTIVE")
-	expectNoErr(t, servers.Reboot(srvCtx, cc, id, servers.RebootOpts{Type: servers.HardReboot}).ExtractErr())
+	must(t, servers.Reboot(novaCtx, cc, id, servers.RebootOpts{Type: servers.HardReboot}).ExtractErr())
 	waitStatus(t, cc, id, "ACTIVE")
 
-	expectNoErr(t, servers.Resize(srvCtx, cc, id, servers.ResizeOpts{FlavorRef: "2"}).ExtractErr())
+	must(t, servers.Resize(novaCtx, cc, id, servers.ResizeOpts{FlavorRef: "2"}).ExtractErr())
 	srv = waitStatus(t, cc, id, "VERIFY_RESIZE")
 	if srv.Flavor["id"] != "2" {
 		t.Errorf("flavor during VERIFY_RESIZE = %v", srv.Flavor["id"])
 	}
-	expectNoErr(t, servers.RevertResize(srvCtx, cc, id).ExtractErr())
+	must(t, servers.RevertResize(novaCtx, cc, id).ExtractErr())
 	if srv = waitStatus(t, cc, id, "ACTIVE"); srv.Flavor["id"] != "42" {
 		t.Errorf("flavor after revert = %v", srv.Flavor["id"])
 	}
-	expectNoErr(t, servers.Resize(srvCtx, cc, id, servers.ResizeOpts{FlavorRef: "2"}).ExtractErr())
+	must(t, servers.Resize(novaCtx, cc, id, servers.ResizeOpts{FlavorRef: "2"}).ExtractErr())
 	waitStatus(t, cc, id, "VERIFY_RESIZE")
-	expectNoErr(t, servers.ConfirmResize(srvCtx, cc, id).ExtractErr())
+	must(t, servers.ConfirmResize(novaCtx, cc, id).ExtractErr())
 	if srv = waitStatus(t, cc, id, "ACTIVE"); srv.Flavor["id"] != "2" {
 		t.Errorf("flavor after confirm = %v", srv.Flavor["id"])
 	}
 
-	err = servers.Resize(srvCtx, cc, id, servers.ResizeOpts{FlavorRef: "42"}).ExtractErr()
-	expectStatus(t, err, http.StatusBadRequest, "resizing the disk down")
+	err = servers.Resize(novaCtx, cc, id, servers.ResizeOpts{FlavorRef: "42"}).ExtractErr()
+	wantCode(t, err, http.StatusBadRequest, "resizing the disk down")
 
-	renamed, err := servers.Update(srvCtx, cc, id, servers.UpdateOpts{Name: "web-one"}).Extract()
+	renamed, err := servers.Update(novaCtx, cc, id, servers.UpdateOpts{Name: "web-one"}).Extract()
 	if err != nil || renamed.Name != "web-one" {
 		t.Errorf("rename: %v %+v", err, renamed)
 	}
-	page, err := servers.List(cc, servers.ListOpts{Name: "web"}).AllPages(srvCtx)
-	expectNoErr(t, err)
+	page, err := servers.List(cc, servers.ListOpts{Name: "web"}).AllPages(novaCtx)
+	must(t, err)
 	list, err := servers.ExtractServers(page)
 	if err != nil || len(list) != 1 || list[0].ID != id {
 		t.Errorf("list by name: %v %d", err, len(list))
 	}
 
-	expectNoErr(t, servers.Delete(srvCtx, cc, id).ExtractErr())
+	must(t, servers.Delete(novaCtx, cc, id).ExtractErr())
 	waitStatus(t, cc, id, "DELETED")
 }
 
@@ -203,33 +182,32 @@ func TestServerBadInput(t *testing.T) {
 		"wrong type":        {"name": 7, "imageRef": imageID, "flavorRef": "42"},
 		"flavor disk small": {"name": "x", "imageRef": imageID, "flavorRef": "42", "metadata": map[string]any{"k": 1}},
 	} {
-		_, err := cc.Post(srvCtx, cc.ServiceURL("servers"), map[string]any{"server": body}, nil, nil)
-		expectStatus(t, err, http.StatusBadRequest, name)
+		_, err := cc.Post(novaCtx, cc.ServiceURL("servers"), map[string]any{"server": body}, nil, nil)
+		wantCode(t, err, http.StatusBadRequest, name)
 	}
-	_, err := servers.Get(srvCtx, cc, "no-such-server").Extract()
-	expectStatus(t, err, http.StatusNotFound, "unknown server")
+	_, err := servers.Get(novaCtx, cc, "no-such-server").Extract()
+	wantCode(t, err, http.StatusNotFound, "unknown server")
 
 	// Another project's server looks like it does not exist.
 	id := create(t, cc, servers.CreateOpts{Name: "private", ImageRef: imageID, FlavorRef: "42"}, nil)
-	other := memberClient(t, cloud, "outsider")
-	_, err = servers.Get(srvCtx, other, id).Extract()
-	expectStatus(t, err, http.StatusNotFound, "another project's server")
-	err = servers.Delete(srvCtx, other, id).ExtractErr()
-	expectStatus(t, err, http.StatusNotFound, "deleting another project's server")
+	other, _ := memberCompute(t, cloud, "outsider")
+	_, err = servers.Get(novaCtx, other, id).Extract()
+	wantCode(t, err, http.StatusNotFound, "another project's server")
+	err = servers.Delete(novaCtx, other, id).ExtractErr()
+	wantCode(t, err, http.StatusNotFound, "deleting another project's server")
 }
 
 func TestQuotaLimitsServers(t *testing.T) {
 	cloud, cc, ic := computeClient(t, cloudtest.Options{Hosts: testHosts(t, 1, 8, 16384)})
 	imageID := uploadImage(t, ic, "tiny", qcow2Image(t))
-	member := memberClient(t, cloud, "small")
-	project := memberProject(t, cloud, "small")
-	_, err := quotasets.Update(srvCtx, cc, project, quotasets.UpdateOpts{Instances: gophercloud.IntToPointer(2)}).Extract()
-	expectNoErr(t, err)
+	member, project := memberCompute(t, cloud, "small")
+	_, err := quotasets.Update(novaCtx, cc, project, quotasets.UpdateOpts{Instances: gophercloud.IntToPointer(2)}).Extract()
+	must(t, err)
 	for i := range 2 {
 		create(t, member, servers.CreateOpts{Name: fmt.Sprintf("s%d", i), ImageRef: imageID, FlavorRef: "42"}, nil)
 	}
-	_, err = servers.Create(srvCtx, member, servers.CreateOpts{Name: "s3", ImageRef: imageID, FlavorRef: "42"}, nil).Extract()
-	expectStatus(t, err, http.StatusForbidden, "third server over a quota of 2")
+	_, err = servers.Create(novaCtx, member, servers.CreateOpts{Name: "s3", ImageRef: imageID, FlavorRef: "42"}, nil).Extract()
+	wantCode(t, err, http.StatusForbidden, "third server over a quota of 2")
 	if err == nil || !strings.Contains(err.Error(), "Quota exceeded for instances") {
 		t.Errorf("quota error does not say which quota: %v", err)
 	}
@@ -239,8 +217,8 @@ func TestSchedulerGroupsAndCapacity(t *testing.T) {
 	_, cc, ic := computeClient(t, cloudtest.Options{Hosts: testHosts(t, 3, 2, 2048)})
 	imageID := uploadImage(t, ic, "tiny", qcow2Image(t))
 
-	anti, err := servergroups.Create(srvCtx, cc, servergroups.CreateOpts{Name: "spread", Policies: []string{"anti-affinity"}}).Extract()
-	expectNoErr(t, err)
+	anti, err := servergroups.Create(novaCtx, cc, servergroups.CreateOpts{Name: "spread", Policies: []string{"anti-affinity"}}).Extract()
+	must(t, err)
 	hosts := map[string]bool{}
 	var ids []string
 	for i := range 3 {
@@ -268,8 +246,8 @@ func TestSchedulerGroupsAndCapacity(t *testing.T) {
 func TestParallelCreatesNeverOvercommit(t *testing.T) {
 	_, cc, ic := computeClient(t, cloudtest.Options{Hosts: testHosts(t, 2, 16, 2048)})
 	imageID := uploadImage(t, ic, "tiny", qcow2Image(t))
-	_, err := flavors.Create(srvCtx, cc, flavors.CreateOpts{ID: "1g", Name: "1g", VCPUs: 1, RAM: 1024, Disk: gophercloud.IntToPointer(1)}).Extract()
-	expectNoErr(t, err)
+	_, err := flavors.Create(novaCtx, cc, flavors.CreateOpts{ID: "1g", Name: "1g", VCPUs: 1, RAM: 1024, Disk: gophercloud.IntToPointer(1)}).Extract()
+	must(t, err)
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
 	for i := range ids {
@@ -303,7 +281,7 @@ func waitSettled(t testing.TB, cc *gophercloud.ServiceClient, id string) *server
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		srv, err := servers.Get(srvCtx, cc, id).Extract()
+		srv, err := servers.Get(novaCtx, cc, id).Extract()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,18 +293,4 @@ func waitSettled(t testing.TB, cc *gophercloud.ServiceClient, id string) *server
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func memberProject(t *testing.T, cloud *cloudtest.Cloud, name string) string {
-	t.Helper()
-	return cloud.MemberProject(t, name)
-}
-
-func memberClient(t *testing.T, cloud *cloudtest.Cloud, name string) *gophercloud.ServiceClient {
-	t.Helper()
-	cc, err := openstack.NewComputeV2(cloud.Member(t, name), gophercloud.EndpointOpts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cc
 }
