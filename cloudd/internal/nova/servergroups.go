@@ -84,9 +84,12 @@ func (a *API) getServerGroup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// v21GroupPolicies are the policies Nova 2.1 accepts; the soft ones need
-// 2.15.
-var v21GroupPolicies = map[string]bool{compute.PolicyAffinity: true, compute.PolicyAntiAffinity: true}
+// groupPolicies are the policies Stratus accepts. Nova takes the soft ones
+// only from microversion 2.15; Stratus serves 2.1 and accepts them there
+// too, a superset no 2.1 client trips over, so the soft policies the
+// scheduler implements are usable today.
+var groupPolicies = map[string]bool{compute.PolicyAffinity: true, compute.PolicyAntiAffinity: true,
+	compute.PolicySoftAffinity: true, compute.PolicySoftAntiAffinity: true}
 
 func (a *API) createServerGroup(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
@@ -106,8 +109,8 @@ func (a *API) createServerGroup(w http.ResponseWriter, r *http.Request) error {
 		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute server_group: 'name' is a required property.")
 	case len(b.Policies) != 1:
 		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute policies: exactly one policy is required, got %d.", len(b.Policies))
-	case !v21GroupPolicies[b.Policies[0]]:
-		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute policies. Value: %s. It is not one of [anti-affinity, affinity].", b.Policies[0])
+	case !groupPolicies[b.Policies[0]]:
+		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute policies. Value: %s. It is not one of [anti-affinity, affinity, soft-anti-affinity, soft-affinity].", b.Policies[0])
 	}
 	g, err := a.Compute.CreateServerGroup(r.Context(), claims(r), *b.Name, b.Policies[0])
 	if err != nil {

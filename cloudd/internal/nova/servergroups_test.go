@@ -69,7 +69,6 @@ func TestServerGroups(t *testing.T) {
 	}
 
 	for name, body := range map[string]map[string]any{
-		"soft policy needs 2.15": {"name": "g", "policies": []string{"soft-anti-affinity"}},
 		"unknown policy":         {"name": "g", "policies": []string{"bogus"}},
 		"two policies":           {"name": "g", "policies": []string{"affinity", "anti-affinity"}},
 		"no policy":              {"name": "g", "policies": []string{}},

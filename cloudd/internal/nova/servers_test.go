@@ -240,6 +240,24 @@ func TestSchedulerGroupsAndCapacity(t *testing.T) {
 
 }
 
+// Soft anti-affinity spreads a group while it can and, unlike the hard
+// policy, still places servers once every host holds one.
+func TestSoftAntiAffinity(t *testing.T) {
+	_, cc, ic := computeClient(t, cloudtest.Options{Hosts: testHosts(t, 2, 8, 16384)})
+	imageID := uploadImage(t, ic, "tiny", qcow2Image(t))
+	group, err := servergroups.Create(novaCtx, cc, servergroups.CreateOpts{Name: "soft", Policies: []string{"soft-anti-affinity"}}).Extract()
+	must(t, err)
+	perHost := map[string]int{}
+	for i := range 3 {
+		id := create(t, cc, servers.CreateOpts{Name: fmt.Sprintf("soft-%d", i), ImageRef: imageID, FlavorRef: "42"},
+			servers.SchedulerHintOpts{Group: group.ID})
+		perHost[waitStatus(t, cc, id, "ACTIVE").Host]++
+	}
+	if len(perHost) != 2 {
+		t.Errorf("soft anti-affinity placement = %v, want both hosts used", perHost)
+	}
+}
+
 // Parallel creates never overcommit a host: two hosts of 2 GiB hold
 // 2048*1.5/1024 = 3 servers of 1 GiB each, so of ten racing creates
 // exactly six become ACTIVE and four fail to find a host.
