@@ -105,10 +105,13 @@ func waitConsole(t testing.TB, cc *gophercloud.ServiceClient, id, want string, t
 // its user_data ran with the hostname from the config drive.
 func TestRealGuest(t *testing.T) {
 	requireLibvirtd(t)
-	_, cc, ic := computeClient(t, cloudtest.Options{Hosts: []string{"qemu:///system"}})
+	cloud, cc, ic := computeClient(t, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(t, cc, ic)
 	id := bootTinyGuest(t, cc, imageID, flavorID, "real-guest")
 	waitConsole(t, cc, id, "STRATUS-USERDATA-OK real-guest", 120*time.Second)
+	if out := cloud.OpenstackCLI(t).OK("console", "log", "show", "--lines", "50", id); !strings.Contains(out, "stratus-guest: ready hostname=real-guest") {
+		t.Errorf("openstack console log show:\n%s", out)
+	}
 
 	snapID, err := servers.CreateImage(novaCtx, cc, id, servers.CreateImageOpts{Name: "real-guest-snap"}).ExtractImageID()
 	if err != nil {
