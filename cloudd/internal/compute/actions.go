@@ -162,6 +162,9 @@ func (s *Service) CreateImage(ctx context.Context, c *token.Claims, id, name str
 	var args snapshotArgs // filled in below, before the task is queued
 	_, err := s.act(ctx, c, id, "createImage", taskSnapshot, TaskSnapshot, []string{VMActive, VMStopped}, &args,
 		func(ctx context.Context, tx pgx.Tx, srv Server) error {
+			if h, ok := s.Hosts.Host(srv.HostURI); ok && h.Simulated() {
+				return osapi.Errorf(http.StatusNotImplemented, "Host %s is simulated (libvirt test driver): its disks have no content to snapshot.", srv.HostName)
+			}
 			props := map[string]string{"instance_uuid": srv.ID, "image_type": "snapshot", "base_image_ref": srv.ImageID}
 			for k, v := range metadata {
 				props[k] = v
