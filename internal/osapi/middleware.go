@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 )
 
@@ -71,4 +72,14 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 // MethodNotAllowed answers a known path with an unsupported method.
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, r, Errorf(http.StatusMethodNotAllowed, "The method %s is not supported for this resource.", r.Method))
+}
+
+// NewRouter is a service's router: errors in dialect d, and unknown routes
+// and methods answered as OpenStack does.
+func NewRouter(d Dialect) *chi.Mux {
+	r := chi.NewRouter()
+	r.Use(WithDialect(d))
+	r.NotFound(NotFound)
+	r.MethodNotAllowed(MethodNotAllowed)
+	return r
 }

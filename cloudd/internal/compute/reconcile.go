@@ -25,6 +25,10 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Finished tasks are history; a week of it is plenty to debug with.
+	if _, err := s.pool.Exec(ctx, "DELETE FROM tasks WHERE state <> 'pending' AND updated_at < now() - interval '7 days'"); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	for _, h := range hosts {
 		wg.Go(func() {

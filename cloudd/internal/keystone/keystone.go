@@ -27,10 +27,7 @@ type API struct {
 
 // Routes returns the router for /identity.
 func (a *API) Routes() http.Handler {
-	r := chi.NewRouter()
-	r.Use(osapi.WithDialect(osapi.KeystoneDialect))
-	r.NotFound(osapi.NotFound)
-	r.MethodNotAllowed(osapi.MethodNotAllowed)
+	r := osapi.NewRouter(osapi.KeystoneDialect)
 	r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.versions))
 	r.Route("/v3", func(r chi.Router) {
 		r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.version))

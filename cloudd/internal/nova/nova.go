@@ -22,10 +22,7 @@ type API struct {
 
 // Routes returns the router for /compute.
 func (a *API) Routes() http.Handler {
-	r := chi.NewRouter()
-	r.Use(osapi.WithDialect(osapi.NovaDialect))
-	r.NotFound(osapi.NotFound)
-	r.MethodNotAllowed(osapi.MethodNotAllowed)
+	r := osapi.NewRouter(osapi.NovaDialect)
 	r.Method(http.MethodGet, "/", osapi.HandlerFunc(versions))
 	r.Route("/v2.1", func(r chi.Router) {
 		r.Method(http.MethodGet, "/", osapi.HandlerFunc(version))
