@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -305,14 +306,20 @@ func (s *Service) snapshot(ctx context.Context, t *task) error {
 		return err
 	}
 	disk, _, err := host.SnapshotDisk(ctx, srv.ID)
+	if errors.Is(err, hypervisor.ErrHostDown) {
+		return err // retried while the host comes back
+	}
 	if err == nil {
 		_, err = s.Images.Upload(ctx, serviceClaims(srv), args.ImageID, disk)
 		disk.Close()
 	}
 	if err != nil {
-		// The server itself is fine: the failure shows on the image
-		// (killed), not as a server fault.
-		slog.Warn("snapshot failed", "server", srv.ID, "image", args.ImageID, "err", err)
+		// The server itself is fine: as Nova does, the half-made snapshot
+		// image goes away instead of the server getting a fault.
+		slog.Warn("snapshot failed; deleting its image", "server", srv.ID, "image", args.ImageID, "err", err)
+		if derr := s.Images.Delete(ctx, serviceClaims(srv), args.ImageID); derr != nil {
+			slog.Warn("deleting failed snapshot image", "image", args.ImageID, "err", derr)
+		}
 	}
 	_, err = s.pool.Exec(ctx, "UPDATE servers SET task_state = NULL, updated_at = now() WHERE id = $1", srv.ID)
 	return err

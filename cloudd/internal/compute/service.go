@@ -20,6 +20,7 @@ type Images interface {
 	Open(ctx context.Context, id string) (io.ReadCloser, int64, error)
 	Create(ctx context.Context, c *token.Claims, img image.Image) (image.Image, error)
 	Upload(ctx context.Context, c *token.Claims, id string, r io.Reader) (image.Image, error)
+	Delete(ctx context.Context, c *token.Claims, id string) error
 }
 
 // Config tunes the compute service; zero values take the defaults.

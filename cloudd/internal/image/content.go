@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/image/format"
 	"github.com/stratus-cloud/stratus/internal/osapi"
@@ -106,18 +105,14 @@ func (cs *contentStore) receive(r io.Reader, limit int64) (*incoming, error) {
 
 func (in *incoming) fill(f *os.File, r io.Reader, limit int64) error {
 	md5sum, sha := md5.New(), sha512.New()
-	t0 := time.Now()
 	n, err := copyHashing(f, r, limit, md5sum, sha)
 	if err != nil {
 		return err
 	}
-	t1 := time.Now()
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("writing image data: %w", err)
 	}
-	t2 := time.Now()
 	info, err := format.Inspect(f, n)
-	fmt.Fprintln(os.Stderr, "TIMING copy", t1.Sub(t0), "sync", t2.Sub(t1), "inspect", time.Since(t2))
 	if err != nil {
 		return err
 	}

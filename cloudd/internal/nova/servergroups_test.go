@@ -69,12 +69,12 @@ func TestServerGroups(t *testing.T) {
 	}
 
 	for name, body := range map[string]map[string]any{
-		"unknown policy":         {"name": "g", "policies": []string{"bogus"}},
-		"two policies":           {"name": "g", "policies": []string{"affinity", "anti-affinity"}},
-		"no policy":              {"name": "g", "policies": []string{}},
-		"policy needs 2.64":      {"name": "g", "policy": "affinity"},
-		"no name":                {"policies": []string{"affinity"}},
-		"blank name":             {"name": "", "policies": []string{"affinity"}},
+		"unknown policy":    {"name": "g", "policies": []string{"bogus"}},
+		"two policies":      {"name": "g", "policies": []string{"affinity", "anti-affinity"}},
+		"no policy":         {"name": "g", "policies": []string{}},
+		"policy needs 2.64": {"name": "g", "policy": "affinity"},
+		"no name":           {"policies": []string{"affinity"}},
+		"blank name":        {"name": "", "policies": []string{"affinity"}},
 	} {
 		resp, data := rawRequest(t, blue, http.MethodPost, "os-server-groups", map[string]any{"server_group": body}, nil)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(data), "badRequest") {
