@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -376,16 +378,25 @@ func (s *Service) List(ctx context.Context, c *token.Claims, f ListFilter) ([]Se
 			return nil, badRequest("marker [%s] not found", f.Page.Marker)
 		}
 	}
+	if _, err := regexp.Compile(f.Name); err != nil {
+		return nil, badRequest("Invalid name filter %q: %v", f.Name, err)
+	}
 	limit := f.Page.Limit
 	if limit == 0 {
 		limit = osapi.MaxPageSize
+	}
+	// Status is derived from vm and task state in Go; with a status filter
+	// the page is cut after filtering, so it is not short of matches.
+	sqlLimit := limit
+	if f.Status != "" {
+		sqlLimit = math.MaxInt32
 	}
 	rows, _ := s.pool.Query(ctx, "SELECT "+serverCols+serverFrom+`
 		WHERE NOT s.deleted AND ($1 = '' OR s.project_id = $1) AND ($2 = '' OR s.name ~ $2)
 		  AND ($3 = '' OR h.name = $3) AND ($4 = '' OR s.flavor_id = $4) AND ($5 = '' OR s.image_id = $5)
 		  AND ($6 = '' OR (s.created_at, s.id) < ($7, $6))
 		ORDER BY s.created_at DESC, s.id DESC LIMIT $8`,
-		project, f.Name, f.Host, f.FlavorID, f.ImageID, markerID, markerCreated, limit)
+		project, f.Name, f.Host, f.FlavorID, f.ImageID, markerID, markerCreated, sqlLimit)
 	list, err := pgx.CollectRows(rows, scanServer)
 	if err != nil {
 		return nil, err
@@ -397,7 +408,7 @@ func (s *Service) List(ctx context.Context, c *token.Claims, f ListFilter) ([]Se
 				kept = append(kept, srv)
 			}
 		}
-		list = kept
+		list = kept[:min(len(kept), limit)]
 	}
 	return list, nil
 }

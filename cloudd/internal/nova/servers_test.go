@@ -157,7 +157,9 @@ func TestServerLifecycleOnTestHosts(t *testing.T) {
 	if err != nil || renamed.Name != "web-one" {
 		t.Errorf("rename: %v %+v", err, renamed)
 	}
-	page, err := servers.List(cc, servers.ListOpts{Name: "web"}).AllPages(novaCtx)
+	_, err = servers.List(cc, servers.ListOpts{Name: "web[("}).AllPages(novaCtx)
+	wantCode(t, err, http.StatusBadRequest, "a name filter that is not a regular expression")
+	page, err := servers.List(cc, servers.ListOpts{Name: "web", Status: "ACTIVE"}).AllPages(novaCtx)
 	must(t, err)
 	list, err := servers.ExtractServers(page)
 	if err != nil || len(list) != 1 || list[0].ID != id {
