@@ -101,10 +101,18 @@ func (s *Service) reconcileHost(ctx context.Context, h Host) error {
 	return nil
 }
 
-// watch records power changes the host reports as they happen.
+// watch records power changes the host reports as they happen. Events
+// arrive after the fact (a reboot's "stopped" can land once the server runs
+// again), so an event only says "look": the state recorded is the one the
+// host reports now.
 func (s *Service) watch(h *hypervisor.Host) {
-	h.OnPowerChange(func(id string, state hypervisor.PowerState) {
-		if err := s.recordPower(context.Background(), id, state); err != nil {
+	h.OnPowerChange(func(id string, _ hypervisor.PowerState) {
+		ctx := context.Background()
+		state, err := h.PowerState(ctx, id)
+		if err != nil {
+			return // gone (deleted) or unreachable: the reconciler settles it
+		}
+		if err := s.recordPower(ctx, id, state); err != nil {
 			slog.Warn("recording power change", "server", id, "err", err)
 		}
 	})

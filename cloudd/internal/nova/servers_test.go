@@ -2,6 +2,7 @@ package nova_test
 
 import (
 	"fmt"
+	"slices"
 	"net/http"
 	"os"
 	"os/exec"
@@ -112,7 +113,7 @@ func create(t testing.TB, cc *gophercloud.ServiceClient, opts servers.CreateOpts
 }
 
 func TestServerLifecycleOnTestHosts(t *testing.T) {
-	_, cc, ic := computeClient(t, cloudtest.Options{Hosts: testHosts(t, 3, 8, 16384)})
+	cloud, cc, ic := computeClient(t, cloudtest.Options{Hosts: testHosts(t, 3, 8, 16384)})
 	imageID := uploadImage(t, ic, "tiny", qcow2Image(t))
 	id := create(t, cc, servers.CreateOpts{Name: "web-1", ImageRef: imageID, FlavorRef: "42", Metadata: map[string]string{"role": "web"}}, nil)
 
@@ -168,6 +169,32 @@ func TestServerLifecycleOnTestHosts(t *testing.T) {
 
 	must(t, servers.Delete(novaCtx, cc, id).ExtractErr())
 	waitStatus(t, cc, id, "DELETED")
+
+	// The server's life is in the event feed, with what billing needs.
+	var feed struct {
+		Events []struct {
+			Type    string         `json:"type"`
+			Subject string         `json:"subject"`
+			Data    map[string]any `json:"data"`
+		} `json:"events"`
+	}
+	_, err = cc.Get(novaCtx, cloud.URL+"/events/v1/events?after=0", &feed, nil)
+	must(t, err)
+	var types []string
+	for _, e := range feed.Events {
+		if e.Subject != id {
+			continue
+		}
+		types = append(types, strings.TrimPrefix(e.Type, "stratus.compute.server."))
+		if e.Type == "stratus.compute.server.created" && (fmt.Sprint(e.Data["vcpus"]) != "1" ||
+			fmt.Sprint(e.Data["ram_mb"]) != "128" || e.Data["project_id"] == "" || e.Data["launched_at"] == nil) {
+			t.Errorf("created event lacks billing fields: %v", e.Data)
+		}
+	}
+	want := []string{"created", "power_off", "power_on", "rebooted", "resized", "resize_reverted", "resized", "resize_confirmed", "deleted"}
+	if !slices.Equal(types, want) {
+		t.Errorf("server events = %v, want %v", types, want)
+	}
 }
 
 func TestServerBadInput(t *testing.T) {
