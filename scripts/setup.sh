@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # setup.sh installs what Stratus needs to build, test and run on Debian 12.
 #
-#   scripts/setup.sh              apt packages + staticcheck
-#   scripts/setup.sh --terraform  also build a Terraform CLI (about 2 minutes, once)
+#   scripts/setup.sh                 apt packages, staticcheck and a Terraform CLI
+#   scripts/setup.sh --no-terraform  skip the Terraform CLI
+#
+# The Terraform CLI (for the provider's acceptance tests and `make docs`) is
+# built only when no `terraform` is on PATH and none was built before: about
+# 2 minutes, once. `--terraform` is accepted for older callers; it is the default.
 #
 # Idempotent: when everything is present it only checks and exits in well under a
 # second; apt-get update runs only when a package is missing. Prints one line per
@@ -13,7 +17,7 @@
 # started. libvirtd is started by scripts/libvirtd.sh, not here.
 #
 # Environment:
-#   STRATUS_TOOLS        where --terraform puts the binary
+#   STRATUS_TOOLS        where the Terraform CLI is built
 #                        (default ${XDG_CACHE_HOME:-$HOME/.cache}/stratus/bin)
 #   STATICCHECK_VERSION  default v0.8.2 (staticcheck 2026.x, built for Go 1.26)
 #   TERRAFORM_VERSION    default v1.5.7 (the last MPL release; newer ones do not
@@ -33,10 +37,11 @@ STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
 TERRAFORM_VERSION=${TERRAFORM_VERSION:-v1.5.7}
 STRATUS_TOOLS=${STRATUS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/stratus/bin}
 
-want_terraform=0
+want_terraform=1
 for arg in "$@"; do
 	case $arg in
 	--terraform) want_terraform=1 ;;
+	--no-terraform) want_terraform=0 ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0

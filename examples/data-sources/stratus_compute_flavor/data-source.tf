@@ -1,0 +1,3 @@
+data "stratus_compute_flavor" "small" {
+  name = "m1.small"
+}

@@ -1,0 +1,3 @@
+data "stratus_compute_hypervisor" "kvm1" {
+  hostname = "kvm1"
+}

@@ -1,0 +1,3 @@
+data "stratus_identity_role" "member" {
+  name = "member"
+}

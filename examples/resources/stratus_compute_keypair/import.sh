@@ -1,0 +1,2 @@
+# A key pair is imported by its name.
+terraform import stratus_compute_keypair.deploy deploy

@@ -1,0 +1,5 @@
+resource "stratus_identity_project" "web" {
+  name        = "web"
+  description = "The web team"
+  tags        = ["prod"]
+}
