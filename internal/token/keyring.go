@@ -52,6 +52,17 @@ func (k *Keyring) SetKeys(public map[uint32]ed25519.PublicKey) {
 	}
 }
 
+// PublicKeys returns a copy of the trusted public keys by id.
+func (k *Keyring) PublicKeys() map[uint32]ed25519.PublicKey {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	out := make(map[uint32]ed25519.PublicKey, len(k.public))
+	for id, pub := range k.public {
+		out[id] = pub
+	}
+	return out
+}
+
 // SetSigningKey selects the key new tokens are signed with. Its public half
 // is trusted from now on.
 func (k *Keyring) SetSigningKey(id uint32, priv ed25519.PrivateKey) {

@@ -2,6 +2,8 @@ package keystone_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"net/http"
 	"slices"
 	"testing"
@@ -18,6 +20,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/internal/authn"
+	"github.com/stratus-cloud/stratus/internal/token"
 )
 
 var ctx = context.Background()
@@ -268,6 +272,40 @@ func TestRevocationReachesOtherReplicas(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Another service verifies tokens by itself: it fetches the public keys
+// and revocation events once, then needs no call per request.
+func TestServicesVerifyTokensThemselves(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	admin := cloudtest.Identity(t, cloud.Admin(t))
+	var body struct {
+		Keys []struct {
+			ID        uint32 `json:"id"`
+			PublicKey string `json:"public_key"`
+		} `json:"token_keys"`
+	}
+	_, err := admin.Get(ctx, admin.ServiceURL("OS-STRATUS", "token-keys"), &body, nil)
+	noErr(t, err)
+	keys := map[uint32]ed25519.PublicKey{}
+	for _, k := range body.Keys {
+		raw, err := base64.StdEncoding.DecodeString(k.PublicKey)
+		noErr(t, err)
+		keys[k.ID] = raw
+	}
+	ring := token.NewKeyring(nil)
+	ring.SetKeys(keys)
+	verifier := authn.NewVerifier(ring)
+	c, err := verifier.Verify(admin.TokenID)
+	if err != nil || !c.Roles.Has(token.RoleAdmin) {
+		t.Fatalf("a service's own verification of an admin token: %+v, %v", c, err)
+	}
+	if _, err := verifier.Verify(admin.TokenID + "x"); err == nil {
+		t.Error("a tampered token verified")
+	}
+	member := cloudtest.Identity(t, cloud.Member(t, "plain"))
+	_, err = member.Get(ctx, member.ServiceURL("OS-STRATUS", "token-keys"), &body, nil)
+	wantStatus(t, err, http.StatusForbidden, "a member listing token keys")
 }
 
 func TestTokenMethodKeepsExpiryAndRescopes(t *testing.T) {

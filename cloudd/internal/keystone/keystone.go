@@ -52,6 +52,7 @@ func (a *API) authRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/auth/projects", osapi.HandlerFunc(a.authProjects))
 	r.Method(http.MethodGet, "/auth/domains", osapi.HandlerFunc(a.listDomains))
 	r.Method(http.MethodGet, "/OS-REVOKE/events", osapi.HandlerFunc(a.revocationEvents))
+	r.Method(http.MethodGet, "/OS-STRATUS/token-keys", osapi.HandlerFunc(a.tokenKeys))
 }
 
 // claims returns the verified claims of the request.

@@ -1,6 +1,7 @@
 package keystone
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 
@@ -218,6 +219,24 @@ func (a *API) revocationEvents(w http.ResponseWriter, r *http.Request) error {
 		out[i] = ev
 	}
 	osapi.WriteJSON(w, http.StatusOK, map[string]any{"events": out})
+	return nil
+}
+
+// tokenKeys hands services the public keys that verify tokens, so they
+// check tokens themselves (internal/authn) instead of calling identity per
+// request. Public keys are not secret; listing them still takes an admin or
+// service token, like OS-REVOKE.
+func (a *API) tokenKeys(w http.ResponseWriter, r *http.Request) error {
+	c := claims(r)
+	if !policy.IsAdmin(c) && !c.Roles.Has(token.RoleService) {
+		return osapi.Errorf(http.StatusForbidden, "Only admin or service users may list token keys.")
+	}
+	keys := a.ID.Keys.PublicKeys()
+	out := make([]map[string]any, 0, len(keys))
+	for id, pub := range keys {
+		out = append(out, map[string]any{"id": id, "algorithm": "Ed25519", "public_key": base64.StdEncoding.EncodeToString(pub)})
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"token_keys": out})
 	return nil
 }
 

@@ -2,11 +2,11 @@ package nova_test
 
 import (
 	"fmt"
-	"slices"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
