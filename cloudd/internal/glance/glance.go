@@ -28,10 +28,7 @@ type API struct {
 
 // Routes returns the router for /image.
 func (a *API) Routes() http.Handler {
-	r := chi.NewRouter()
-	r.Use(osapi.WithDialect(osapi.NovaDialect))
-	r.NotFound(osapi.NotFound)
-	r.MethodNotAllowed(osapi.MethodNotAllowed)
+	r := osapi.NewRouter(osapi.NovaDialect)
 	r.Method(http.MethodGet, "/", osapi.HandlerFunc(a.versions))
 	r.Method(http.MethodGet, "/versions", osapi.HandlerFunc(a.versions))
 	r.Route("/v2", func(r chi.Router) {

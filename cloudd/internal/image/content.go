@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/image/format"
@@ -23,7 +21,8 @@ import (
 // an import, and <dir>/.incoming-* while data arrives. Data is written to
 // a temporary file and renamed into place only once it is complete,
 // synced, hashed and inspected, so a file under its final name is always
-// whole.
+// whole; the directory is synced after the rename, before the image's
+// record says the data is there.
 type contentStore struct {
 	dir string
 }
@@ -80,12 +79,10 @@ type interrupted struct{ err error }
 func (e interrupted) Error() string { return e.err.Error() }
 func (e interrupted) Unwrap() error { return e.err }
 
-// chunkSize is how much data is read before it is written and hashed.
-const chunkSize = 1 << 20
-
 // receive streams r into a temporary file, at most limit bytes, hashing
 // it on the way (md5 for checksum, sha512 for os_hash_value), syncs it
-// and inspects its format. At most two chunks are in memory at a time.
+// and inspects its format. At most chunkCount chunks of chunkSize bytes
+// are in memory at a time, whatever the size of the image.
 func (cs *contentStore) receive(r io.Reader, limit int64) (*incoming, error) {
 	f, err := os.CreateTemp(cs.dir, ".incoming-*")
 	if err != nil {
@@ -105,10 +102,12 @@ func (cs *contentStore) receive(r io.Reader, limit int64) (*incoming, error) {
 
 func (in *incoming) fill(f *os.File, r io.Reader, limit int64) error {
 	md5sum, sha := md5.New(), sha512.New()
-	n, err := copyHashing(f, r, limit, md5sum, sha)
+	n, err := copyHashing(&dataWriter{f: f}, r, limit, md5sum, sha)
 	if err != nil {
 		return err
 	}
+	// Most of the data is on disk already (see dataWriter): this waits
+	// for what is left, at most two windows, and the file's metadata.
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("writing image data: %w", err)
 	}
@@ -121,65 +120,18 @@ func (in *incoming) fill(f *os.File, r io.Reader, limit int64) error {
 	return nil
 }
 
-// copyHashing copies r to w, feeding every byte to the hashes, and stops
-// with errTooLarge as soon as more than limit bytes arrive. Two chunks
-// alternate: while one is read, the other is written and fed to each
-// hash, all at once, so the slowest of them sets the pace rather than
-// their sum.
-func copyHashing(w io.Writer, r io.Reader, limit int64, hashes ...hash.Hash) (int64, error) {
-	var (
-		chunks [2][]byte
-		busy   sync.WaitGroup // the previous chunk's writer and hashes
-		werr   error          // set by the writer; read after busy.Wait
-		n      int64
-	)
-	defer busy.Wait()
-	for i := 0; ; i++ {
-		if chunks[i%2] == nil {
-			chunks[i%2] = make([]byte, chunkSize)
-		}
-		k, rerr := readChunk(r, chunks[i%2])
-		busy.Wait()
-		if werr != nil {
-			return n, werr
-		}
-		if k > 0 {
-			if n += int64(k); n > limit {
-				return n, errTooLarge{limit}
-			}
-			chunk := chunks[i%2][:k]
-			busy.Go(func() {
-				if _, err := w.Write(chunk); err != nil {
-					werr = fmt.Errorf("writing image data: %w", err)
-				}
-			})
-			for _, h := range hashes {
-				busy.Go(func() { h.Write(chunk) })
-			}
-		}
-		if errors.Is(rerr, io.EOF) {
-			busy.Wait()
-			return n, werr
-		}
-		if rerr != nil {
-			return n, interrupted{rerr}
-		}
+// syncDir makes a rename into dir durable: the file's data was synced
+// before the rename, but its new name is an entry of the directory.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
 	}
-}
-
-// readChunk reads into buf until it is full or r fails; io.EOF is
-// returned as is (io.ReadFull's ErrUnexpectedEOF would hide a truncated
-// body).
-func readChunk(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		k, err := r.Read(buf[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
 	}
-	return n, nil
+	return err
 }
 
 // receiveError says which status the image goes to after err while

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"github.com/jackc/pgx/v5"
 
@@ -63,7 +64,11 @@ func (s *Service) Stage(ctx context.Context, c *token.Claims, id string, r io.Re
 		if err := lockStatus(ctx, tx, id, StatusUploading); err != nil {
 			return err
 		}
-		if err := os.Rename(in.path, s.content.stagingPath(id)); err != nil {
+		staged := s.content.stagingPath(id)
+		if err := os.Rename(in.path, staged); err != nil {
+			return err
+		}
+		if err := syncDir(filepath.Dir(staged)); err != nil {
 			return err
 		}
 		out, err = setData(ctx, tx, id, StatusUploading, in.dataInfo)
@@ -219,6 +224,10 @@ func (s *Service) activate(ctx context.Context, id, from, src string, d dataInfo
 			return err
 		}
 		moved = true
+		// Active means durable: the rename must be on disk too.
+		if err := syncDir(filepath.Dir(dst)); err != nil {
+			return err
+		}
 		var err error
 		if out, err = setData(ctx, tx, id, StatusActive, d); err != nil {
 			return err
