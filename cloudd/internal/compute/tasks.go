@@ -86,16 +86,22 @@ func (s *Service) RunTaskOnce(ctx context.Context) (bool, error) {
 	stop := s.keepLease(ctx, t.ID)
 	err = s.run(ctx, t)
 	stop()
+	// The outcome is recorded even when ctx ended meanwhile (shutdown).
+	book := context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
-		_, err = s.pool.Exec(ctx, "UPDATE tasks SET state = 'done', leased_until = NULL, updated_at = now() WHERE id = $1", t.ID)
+		_, err = s.pool.Exec(book, "UPDATE tasks SET state = 'done', leased_until = NULL, updated_at = now() WHERE id = $1", t.ID)
+	case ctx.Err() != nil:
+		// Cut short by a shutdown: hand the task back at once, attempt
+		// not counted, instead of leaving it to wait out its lease.
+		_, err = s.pool.Exec(book, "UPDATE tasks SET leased_until = NULL, attempts = attempts - 1, updated_at = now() WHERE id = $1", t.ID)
 	case t.Attempts >= s.cfg.MaxAttempts || isPermanent(err):
 		slog.Warn("task failed for good", "task", t.ID, "kind", t.Kind, "server", t.ServerID, "err", err)
-		err = s.fail(ctx, t, err)
+		err = s.fail(book, t, err)
 	default:
 		slog.Info("task failed; will retry", "task", t.ID, "kind", t.Kind, "server", t.ServerID, "attempt", t.Attempts, "err", err)
 		// Retry after a short backoff rather than a whole lease.
-		_, err = s.pool.Exec(ctx, "UPDATE tasks SET leased_until = now() + $2::interval, last_error = $3, updated_at = now() WHERE id = $1",
+		_, err = s.pool.Exec(book, "UPDATE tasks SET leased_until = now() + $2::interval, last_error = $3, updated_at = now() WHERE id = $1",
 			t.ID, (time.Duration(t.Attempts) * time.Second).String(), err.Error())
 	}
 	return true, err
