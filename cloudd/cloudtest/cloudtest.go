@@ -7,9 +7,7 @@ package cloudtest
 import (
 	"cmp"
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -83,16 +81,13 @@ func (c *Cloud) OpenRC() string { return filepath.Join(c.StateDir, server.AdminO
 // running clients as a user who sourced it.
 func (c *Cloud) Env(t testing.TB) []string {
 	t.Helper()
-	data, err := os.ReadFile(c.OpenRC())
+	vars, err := server.ReadOpenRC(c.OpenRC())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var env []string
-	for line := range strings.Lines(string(data)) {
-		if kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export "); ok {
-			k, v, _ := strings.Cut(kv, "=")
-			env = append(env, k+"="+strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'"))
-		}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
 	}
 	return env
 }

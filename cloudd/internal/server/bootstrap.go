@@ -51,7 +51,8 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	plain := make([]identity.Account, len(accounts))
 	for i, a := range accounts {
 		a.InitialPassword = identity.NewSecret()
-		a.known = cmp.Or(a.Password, readOpenRCPassword(a.file))
+		rc, _ := ReadOpenRC(a.file) // missing: the password is unknown here
+		a.known = cmp.Or(a.Password, rc["OS_PASSWORD"])
 		plain[i] = a.Account
 	}
 	created, err := s.Identity.Bootstrap(ctx, plain)
@@ -79,19 +80,22 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	return nil
 }
 
-// readOpenRCPassword returns OS_PASSWORD from a file writeOpenRC wrote, or "".
-func readOpenRCPassword(path string) string {
+// ReadOpenRC reads back the variables of a file writeOpenRC wrote: the
+// one parser for cloudd's bootstrap, `cloudd status` and tests.
+func ReadOpenRC(path string) (map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return nil, err
 	}
+	vars := map[string]string{}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "export OS_PASSWORD="); ok {
+		kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
+		if k, v, found := strings.Cut(kv, "="); ok && found {
 			v = strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'")
-			return strings.ReplaceAll(v, `'\''`, "'")
+			vars[k] = strings.ReplaceAll(v, `'\''`, "'")
 		}
 	}
-	return ""
+	return vars, nil
 }
 
 // writeOpenRC writes the OS_* variables the openstack CLI, gophercloud and

@@ -504,19 +504,6 @@ func TestStatusReportsDownCloud(t *testing.T) {
 	}
 }
 
-// adminPassword is OS_PASSWORD from an admin-openrc.sh.
-func adminPassword(t *testing.T, rc string) string {
-	t.Helper()
-	for line := range strings.Lines(rc) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "export OS_PASSWORD="); ok {
-			v = strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'")
-			return strings.ReplaceAll(v, `'\''`, "'")
-		}
-	}
-	t.Fatalf("no OS_PASSWORD in admin-openrc.sh:\n%s", rc)
-	return ""
-}
-
 func TestEmbeddedPostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a private PostgreSQL twice")
@@ -585,7 +572,11 @@ func TestEmbeddedPostgresRestart(t *testing.T) {
 		if _, err := os.Stat(socket); err != nil {
 			t.Errorf("embedded PostgreSQL socket: %v", err)
 		}
-		firstRC, firstURL, password = rc, s.PublicURL, adminPassword(t, rc)
+		vars, err := server.ReadOpenRC(filepath.Join(stateDir, server.AdminOpenRC))
+		if err != nil || vars["OS_PASSWORD"] == "" {
+			t.Fatalf("admin-openrc.sh: %v %v", vars, err)
+		}
+		firstRC, firstURL, password = rc, s.PublicURL, vars["OS_PASSWORD"]
 		if !strings.Contains(rc, "export OS_AUTH_URL='"+s.PublicURL+"/identity/v3'") {
 			t.Errorf("admin-openrc.sh does not point at %s:\n%s", s.PublicURL, rc)
 		}

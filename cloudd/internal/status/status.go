@@ -4,7 +4,6 @@
 package status
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -148,18 +147,9 @@ func credentials(stateDir string) (map[string]string, error) {
 		}
 		return creds, nil
 	}
-	path := filepath.Join(stateDir, server.AdminOpenRC)
-	data, err := os.ReadFile(path)
+	creds, err := server.ReadOpenRC(filepath.Join(stateDir, server.AdminOpenRC))
 	if err != nil {
 		return nil, fmt.Errorf("reading admin credentials (is cloudd bootstrapped with this state dir?): %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if k, v, found := strings.Cut(line, "="); ok && found {
-			v = strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'")
-			creds[k] = strings.ReplaceAll(v, `'\''`, "'")
-		}
 	}
 	return creds, nil
 }
