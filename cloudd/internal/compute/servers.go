@@ -226,6 +226,9 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 			return Server{}, badRequestIfMissing(err, "Invalid server group %s.", req.Hints.Group)
 		}
 	}
+	if err := s.checkMetadataItems(ctx, c.ProjectID, len(req.Metadata)); err != nil {
+		return Server{}, err
+	}
 	srv := Server{
 		ID: uuid.NewString(), Name: req.Name, ProjectID: c.ProjectID, UserID: c.UserID,
 		Flavor:  FlavorSnapshot{ID: flavor.ID, Name: flavor.Name, VCPUs: flavor.VCPUs, RAMMB: flavor.RAMMB, DiskGB: flavor.DiskGB},
@@ -241,7 +244,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		srv.Flavor.DiskGB = int((img.VirtualSize + 1<<30 - 1) >> 30)
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := s.reserveServer(ctx, tx, c.ProjectID, srv.Flavor, len(srv.Metadata)); err != nil {
+		if err := s.reserveServer(ctx, tx, c.ProjectID, srv.Flavor); err != nil {
 			return err
 		}
 		if srv.ServerGroupID != "" {
@@ -270,15 +273,21 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 	return srv, nil
 }
 
-// reserveServer checks instances, cores, ram and metadata items.
-func (s *Service) reserveServer(ctx context.Context, tx pgx.Tx, project string, f FlavorSnapshot, metadataItems int) error {
-	limits, err := s.Quotas.Limits(ctx, tx, project)
+// checkMetadataItems enforces the metadata_items quota, a per-server limit
+// rather than something a project consumes, so it needs no lock.
+func (s *Service) checkMetadataItems(ctx context.Context, project string, items int) error {
+	limits, err := s.Quotas.Limits(ctx, s.pool, project)
 	if err != nil {
 		return err
 	}
-	if l := limits["metadata_items"]; l >= 0 && int64(metadataItems) > l {
-		return osapi.Errorf(http.StatusForbidden, "Quota exceeded for metadata_items: Requested %d, but limit is %d.", metadataItems, l)
+	if l := limits["metadata_items"]; l >= 0 && int64(items) > l {
+		return osapi.Errorf(http.StatusForbidden, "Quota exceeded for metadata_items: Requested %d, but limit is %d.", items, l)
 	}
+	return nil
+}
+
+// reserveServer checks instances, cores and ram under the project's quota lock.
+func (s *Service) reserveServer(ctx context.Context, tx pgx.Tx, project string, f FlavorSnapshot) error {
 	return s.Quotas.ReserveMany(ctx, tx, project, map[string]int64{"instances": 1, "cores": int64(f.VCPUs), "ram": int64(f.RAMMB)},
 		func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) { return s.usage(ctx, tx, project) })
 }
@@ -452,12 +461,8 @@ func (s *Service) SetMetadata(ctx context.Context, c *token.Claims, id string, m
 			merged[k] = v
 		}
 	}
-	limits, err := s.Quotas.Limits(ctx, s.pool, srv.ProjectID)
-	if err != nil {
+	if err := s.checkMetadataItems(ctx, srv.ProjectID, len(merged)); err != nil {
 		return nil, err
-	}
-	if l := limits["metadata_items"]; l >= 0 && int64(len(merged)) > l {
-		return nil, osapi.Errorf(http.StatusForbidden, "Quota exceeded for metadata_items: Requested %d, but limit is %d.", len(merged), l)
 	}
 	raw, _ := json.Marshal(merged)
 	_, err = s.pool.Exec(ctx, "UPDATE servers SET metadata = $2, updated_at = now() WHERE id = $1", id, raw)
