@@ -41,6 +41,8 @@ type Service struct {
 	Quotas *quota.Store
 	Images Images
 	Hosts  *hypervisor.Pool
+	// Networking gives servers their ports; nil: servers boot without NICs.
+	Networking Networking
 
 	wake    chan struct{} // nudges idle workers when a task is queued
 	cloudID string        // this deployment's id, set by ConnectHosts

@@ -160,7 +160,7 @@ func buildDomain(spec ServerSpec, p domainParams) (*libvirtxml.Domain, error) {
 		OnCrash:    "destroy",
 		Devices: &libvirtxml.DomainDeviceList{
 			Disks: []libvirtxml.DomainDisk{fileDisk(p.DiskPath, "qcow2", rootDisk, false)},
-			// Interfaces: networking adds <interface> elements here.
+			Interfaces: interfaces(spec.NICs),
 			Serials: []libvirtxml.DomainSerial{{
 				// A pty keeps `virsh console` working; the log copy lands in
 				// the instance pool, where ConsoleLog reads it back through

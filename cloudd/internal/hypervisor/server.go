@@ -21,6 +21,7 @@ type ServerSpec struct {
 	MemoryMiB                                                  int64
 	DiskGiB                                                    int // 0: the image's virtual size
 	ConfigDrive                                                []byte
+	NICs                                                       []NIC // in guest order
 }
 
 func (s ServerSpec) validate() error {

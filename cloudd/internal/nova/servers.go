@@ -82,8 +82,9 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	if b == nil {
 		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute server: 'server' is a required property.")
 	}
-	if !emptyJSON(b.Networks) {
-		return osapi.Errorf(http.StatusBadRequest, "Networks cannot be requested yet: Stratus has no network service.")
+	nets, err := requestedNetworks(b.Networks)
+	if err != nil {
+		return err
 	}
 	if !emptyJSON(b.BlockDeviceMapping) || !emptyJSON(b.BlockDeviceMappingV2) {
 		return osapi.Errorf(http.StatusBadRequest, "Block device mappings are not supported yet: Stratus has no block storage service.")
@@ -99,7 +100,7 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	}
 	srv, err := a.Compute.Create(r.Context(), claims(r), compute.CreateRequest{
 		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
-		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints,
+		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints, Networks: nets,
 	})
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ type serverView struct {
 	Flavor           refView           `json:"flavor"`
 	Created          string            `json:"created"`
 	Updated          string            `json:"updated"`
-	Addresses        struct{}          `json:"addresses"`
+	Addresses        serverAddresses   `json:"addresses"`
 	AccessIPv4       string            `json:"accessIPv4"`
 	AccessIPv6       string            `json:"accessIPv6"`
 	Links            []osapi.Link      `json:"links"`
@@ -181,7 +182,7 @@ type faultView struct {
 
 var defaultGroups = []nameView{{Name: "default"}}
 
-func serverJSON(r *http.Request, srv compute.Server) serverView {
+func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serverView {
 	base := osapi.BaseURL(r)
 	ref := func(kind, id string) refView {
 		return refView{ID: id, Links: []osapi.Link{{Rel: "bookmark", Href: base + "/compute/" + kind + "/" + id}}}
@@ -192,7 +193,10 @@ func serverJSON(r *http.Request, srv compute.Server) serverView {
 		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
-		Volumes: []struct{}{}, SecurityGroups: defaultGroups,
+		Volumes: []struct{}{}, SecurityGroups: defaultGroups, Addresses: addrs,
+	}
+	if out.Addresses == nil {
+		out.Addresses = serverAddresses{}
 	}
 	if srv.LaunchedAt != nil {
 		out.LaunchedAt = optional(srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000"))
@@ -244,10 +248,16 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		var addrs map[string]serverAddresses
+		if detail {
+			if addrs, err = a.addresses(r, list...); err != nil {
+				return err
+			}
+		}
 		out := make([]any, len(list))
 		for i, srv := range list {
 			if detail {
-				out[i] = serverJSON(r, srv)
+				out[i] = serverJSON(r, srv, addrs[srv.ID])
 			} else {
 				out[i] = struct {
 					ID    string       `json:"id"`
@@ -274,7 +284,11 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv)})
+	addrs, err := a.addresses(r, srv)
+	if err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
 	return nil
 }
 
@@ -297,7 +311,11 @@ func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv)})
+	addrs, err := a.addresses(r, srv)
+	if err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
 	return nil
 }
 

@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 	s.Network = network.New(s.Pool)
 	tune.Compute.Pack = cfg.Scheduler == "pack"
 	s.Compute = compute.New(s.Pool, s.Images, s.Hosts, tune.Compute)
+	s.Compute.Networking = s.Network
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, err
 	}
