@@ -42,6 +42,11 @@ type Subnet struct {
 	DHCP           bool
 	DNSNameservers []netip.Addr
 	HostRoutes     []Route
+	// DHCPServer is the address the network's DHCP server answers from on
+	// this subnet (Neutron's network:dhcp port), reserved by IPAM. When
+	// invalid, the dataplane takes the highest address of the subnet that no
+	// port, router interface or gateway in the State uses.
+	DHCPServer netip.Addr
 }
 
 // Route is a subnet host route handed out by DHCP.

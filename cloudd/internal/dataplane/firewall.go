@@ -1,0 +1,339 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Security groups, in two nftables tables named l.Table and replaced whole,
+// in one transaction, on every Apply (so a rule or membership change is live
+// at once and established flows, whose conntrack entries outlive the table,
+// keep going):
+//
+//   - bridge family, prerouting: anti-spoofing per guest tap (iifname). Only
+//     the port's MAC, its addresses (plus DHCP discovery from 0.0.0.0 and
+//     IPv6 link-local/DAD), ARP for its addresses; no DHCP server or router
+//     advertisements from guests.
+//   - inet family, forward: the stateful groups. The bridge family cannot
+//     track connections on this kernel (no nf_conntrack_bridge), so bridged
+//     traffic is filtered where br_netfilter hands it to the IP hooks with
+//     conntrack. There the in/out interface is the bridge, so a port is
+//     recognised by bridge and MAC (unique per network; the source MAC is
+//     anti-spoofed above). Egress of the sending port is checked first, then
+//     ingress of the receiving one; established and related flows pass, new
+//     ones need a rule, the rest is dropped. Each group is one chain shared
+//     by its member ports. Conntrack zones per tenant network keep
+//     overlapping tenant addresses apart.
+
+// protocolNumbers are the IP protocol names Neutron accepts.
+var protocolNumbers = map[string]int{
+	"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
+	"igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
+	"icmpv6": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89,
+	"pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
+}
+
+func (l *Linux) applyFirewall(ctx context.Context, s State) error {
+	ruleset, skipped := firewallRuleset(l.Table, s)
+	if _, err := run(ctx, []byte(ruleset), "nft", "-f", "-"); err != nil {
+		return err
+	}
+	return skipped
+}
+
+func (l *Linux) removeFirewall(ctx context.Context) error {
+	t := l.Table
+	_, err := run(ctx, []byte(fmt.Sprintf("table inet %s\ndelete table inet %s\ntable bridge %s\ndelete table bridge %s\n", t, t, t, t)), "nft", "-f", "-")
+	return err
+}
+
+// firewallRuleset renders both tables. Rules it cannot express are left out
+// (a rule only ever allows, so leaving one out denies) and reported.
+func firewallRuleset(table string, s State) (string, error) {
+	nets := map[string]Network{}
+	for _, n := range s.Networks {
+		nets[n.ID] = n
+	}
+	groups := map[string]SecurityGroup{}
+	for _, g := range s.SecurityGroups {
+		groups[g.ID] = g
+	}
+	var secured []Port
+	usedGroups := map[string]bool{}
+	for _, p := range s.Ports {
+		if p.PortSecurity {
+			secured = append(secured, p)
+			for _, g := range p.SecurityGroups {
+				usedGroups[g] = true
+			}
+		}
+	}
+	var errs []error
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	// inet: stateful groups.
+	w("table inet %s", table)
+	w("delete table inet %s", table)
+	w("table inet %s {", table)
+	var zones []string
+	for _, n := range s.Networks {
+		if !n.External {
+			zones = append(zones, fmt.Sprintf("%q : %d", BridgeName(n.ID), conntrackZone(n.ID)))
+		}
+	}
+	w("  chain prerouting {")
+	w("    type filter hook prerouting priority raw; policy accept;")
+	if zones != nil {
+		w("    ct zone set iifname map { %s }", strings.Join(zones, ", "))
+	}
+	w("  }")
+	var egress, ingress []string
+	for _, p := range secured {
+		key := fmt.Sprintf("%q . %s", BridgeName(p.NetworkID), p.MAC)
+		egress = append(egress, key+" : goto out-"+p.ID)
+		ingress = append(ingress, key+" : goto in-"+p.ID)
+	}
+	w("  chain forward {")
+	w("    type filter hook forward priority filter; policy accept;")
+	if egress != nil {
+		w("    iifname . ether saddr vmap { %s }", strings.Join(egress, ", "))
+	}
+	w("    goto to-port")
+	w("  }")
+	w("  chain to-port {")
+	if ingress != nil {
+		w("    oifname . ether daddr vmap { %s }", strings.Join(ingress, ", "))
+	}
+	w("    accept")
+	w("  }")
+	for _, p := range secured {
+		w("  chain out-%s {", p.ID)
+		w("    ct state established,related goto to-port")
+		w("    ct state invalid drop")
+		w("    meta nfproto ipv4 udp sport 68 udp dport 67 goto to-port")
+		w("    meta nfproto ipv6 udp sport 546 udp dport 547 goto to-port")
+		w("    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } goto to-port")
+		for _, g := range p.SecurityGroups {
+			if _, ok := groups[g]; !ok {
+				errs = append(errs, fmt.Errorf("port %s: security group %s not in the state", p.ID, g))
+				continue
+			}
+			w("    jump sgout-%s", g)
+		}
+		w("    drop")
+		w("  }")
+		w("  chain in-%s {", p.ID)
+		w("    ct state established,related accept")
+		w("    ct state invalid drop")
+		w("    meta nfproto ipv4 udp sport 67 udp dport 68 accept")
+		w("    meta nfproto ipv6 udp sport 547 udp dport 546 accept")
+		w("    icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query } accept")
+		for _, g := range p.SecurityGroups {
+			if _, ok := groups[g]; ok {
+				w("    jump sgin-%s", g)
+			}
+		}
+		w("    drop")
+		w("  }")
+	}
+	for _, g := range s.SecurityGroups {
+		if !usedGroups[g.ID] {
+			continue
+		}
+		var in, out []string
+		for _, r := range g.Rules {
+			match, err := ruleMatch(r)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("security group %s rule %s: %w", g.ID, r.ID, err))
+				continue
+			}
+			if match == "" {
+				continue // matches nothing: e.g. a remote group without members
+			}
+			if r.Direction == "egress" {
+				out = append(out, match+" goto to-port")
+			} else {
+				in = append(in, match+" accept")
+			}
+		}
+		w("  chain sgin-%s {", g.ID)
+		for _, r := range in {
+			w("    %s", r)
+		}
+		w("  }")
+		w("  chain sgout-%s {", g.ID)
+		for _, r := range out {
+			w("    %s", r)
+		}
+		w("  }")
+	}
+	w("}")
+
+	// bridge: anti-spoofing.
+	w("table bridge %s", table)
+	w("delete table bridge %s", table)
+	w("table bridge %s {", table)
+	var spoof []string
+	for _, p := range secured {
+		spoof = append(spoof, fmt.Sprintf("%q : goto spoof-%s", TapName(p.ID), p.ID))
+	}
+	w("  chain prerouting {")
+	w("    type filter hook prerouting priority -300; policy accept;")
+	if spoof != nil {
+		w("    iifname vmap { %s }", strings.Join(spoof, ", "))
+	}
+	w("  }")
+	for _, p := range secured {
+		v4 := []string{"0.0.0.0"}
+		var v6 []string
+		if ll, ok := linkLocal(p.MAC); ok {
+			v6 = append(v6, "::", ll.String())
+		}
+		for _, a := range p.FixedIPs {
+			if a.Is4() {
+				v4 = append(v4, a.String())
+			} else {
+				v6 = append(v6, a.String())
+			}
+		}
+		w("  chain spoof-%s {", p.ID)
+		w("    ether saddr != %s drop", p.MAC)
+		w("    ether type arp arp saddr ether != %s drop", p.MAC)
+		w("    ether type arp arp saddr ip != { %s } drop", strings.Join(v4, ", "))
+		w("    ether type arp accept")
+		w("    ip protocol udp udp sport 67 drop")
+		w("    ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept")
+		if len(v4) > 1 {
+			w("    ip saddr { %s } accept", strings.Join(v4[1:], ", "))
+		}
+		w("    icmpv6 type nd-router-advert drop")
+		w("    ip6 nexthdr udp udp sport 547 drop")
+		if v6 != nil {
+			w("    ip6 saddr { %s } accept", strings.Join(v6, ", "))
+		}
+		w("    drop")
+		w("  }")
+	}
+	w("}")
+	return b.String(), errors.Join(errs...)
+}
+
+// ruleMatch renders the match of a rule; "" means it matches nothing.
+func ruleMatch(r Rule) (string, error) {
+	v6 := r.EtherType == "IPv6"
+	var m []string
+	if v6 {
+		m = append(m, "meta nfproto ipv6")
+	} else {
+		m = append(m, "meta nfproto ipv4")
+	}
+	proto, err := protocolMatch(r, v6)
+	if err != nil {
+		return "", err
+	}
+	m = append(m, proto...)
+
+	addr, peer := "ip", "saddr"
+	if v6 {
+		addr = "ip6"
+	}
+	if r.Direction == "egress" {
+		peer = "daddr"
+	}
+	if r.RemotePrefix.IsValid() {
+		if r.RemotePrefix.Addr().Is6() != v6 {
+			return "", nil
+		}
+		if r.RemotePrefix.Bits() > 0 {
+			m = append(m, fmt.Sprintf("%s %s %s", addr, peer, r.RemotePrefix.Masked()))
+		}
+	}
+	if r.RemoteGroupID != "" {
+		var members []string
+		for _, a := range r.RemoteAddrs {
+			if a.Is6() == v6 {
+				members = append(members, a.String())
+			}
+		}
+		if members == nil {
+			return "", nil
+		}
+		m = append(m, fmt.Sprintf("%s %s { %s }", addr, peer, strings.Join(members, ", ")))
+	}
+	return strings.Join(m, " "), nil
+}
+
+// protocolMatch renders the protocol and port (or ICMP type and code) part.
+func protocolMatch(r Rule, v6 bool) ([]string, error) {
+	p := strings.ToLower(r.Protocol)
+	if p == "" || p == "any" {
+		return nil, nil
+	}
+	num, ok := protocolNumbers[p]
+	if !ok {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 255 {
+			return nil, fmt.Errorf("unknown protocol %q", r.Protocol)
+		}
+		num = n
+	}
+	if num == 1 && v6 { // Neutron: "icmp" on IPv6 means ICMPv6
+		num = 58
+	}
+	switch num {
+	case 1, 58:
+		kw := "icmp"
+		if num == 58 {
+			kw = "icmpv6"
+		}
+		if (num == 58) != v6 {
+			return nil, fmt.Errorf("protocol %q does not fit ethertype %s", r.Protocol, r.EtherType)
+		}
+		m := []string{"meta l4proto " + kw}
+		if r.PortMin > 0 {
+			m = append(m, fmt.Sprintf("%s type %d", kw, r.PortMin))
+			if r.PortMax > 0 {
+				m = append(m, fmt.Sprintf("%s code %d", kw, r.PortMax))
+			}
+		}
+		return m, nil
+	case 6, 17, 33, 132, 136: // protocols with ports
+		m := []string{fmt.Sprintf("meta l4proto %d", num)}
+		if r.PortMin > 0 {
+			hi := max(r.PortMax, r.PortMin)
+			if hi == r.PortMin {
+				m = append(m, fmt.Sprintf("th dport %d", r.PortMin))
+			} else {
+				m = append(m, fmt.Sprintf("th dport %d-%d", r.PortMin, hi))
+			}
+		}
+		return m, nil
+	default:
+		return []string{fmt.Sprintf("meta l4proto %d", num)}, nil
+	}
+}
+
+// conntrackZone gives each tenant network its own stable conntrack zone.
+func conntrackZone(networkID string) uint16 {
+	h := fnv.New32a()
+	h.Write([]byte(networkID))
+	return uint16(h.Sum32()%65534) + 1
+}
+
+// linkLocal is the EUI-64 IPv6 link-local address of a MAC.
+func linkLocal(mac string) (netip.Addr, bool) {
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 {
+		return netip.Addr{}, false
+	}
+	a := [16]byte{0: 0xfe, 1: 0x80}
+	copy(a[8:], []byte{hw[0] ^ 2, hw[1], hw[2], 0xff, 0xfe, hw[3], hw[4], hw[5]})
+	return netip.AddrFrom16(a), true
+}

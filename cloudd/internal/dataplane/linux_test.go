@@ -1,0 +1,194 @@
+package dataplane
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+
+	"github.com/stratus-cloud/stratus/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// scenario is a tenant network with two guests in one security group, a
+// router with SNAT to an external network, and a floating IP on guest 1.
+type scenario struct {
+	tenant, external Network
+	web              SecurityGroup
+	p1, p2           Port
+	router           Router
+	fip              FloatingIP
+	hostExt          netip.Addr // the host's address on the external network
+}
+
+func newScenario() *scenario {
+	tenantCIDR := netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/24", 100+rand.IntN(100), rand.IntN(256)))
+	extCIDR := netip.MustParsePrefix(fmt.Sprintf("100.%d.%d.0/24", 64+rand.IntN(64), rand.IntN(256)))
+	sc := &scenario{hostExt: hostAddr(extCIDR, 1)}
+	tenantSubnet := Subnet{ID: newID(), CIDR: tenantCIDR, Gateway: hostAddr(tenantCIDR, 1), DHCP: true,
+		DNSNameservers: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}
+	sc.tenant = Network{ID: newID(), MTU: 1400, Subnets: []Subnet{tenantSubnet}}
+	sc.external = Network{ID: newID(), MTU: 1500, External: true, Subnets: []Subnet{
+		{ID: newID(), CIDR: extCIDR, Gateway: sc.hostExt}}}
+	sc.web = SecurityGroup{ID: newID(), Rules: []Rule{
+		{ID: newID(), Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: 8080, PortMax: 8080},
+		{ID: newID(), Direction: "egress", EtherType: "IPv4"},
+	}}
+	port := func(n int) Port {
+		return Port{ID: newID(), NetworkID: sc.tenant.ID, MAC: newMAC(), PortSecurity: true,
+			FixedIPs: []netip.Addr{hostAddr(tenantCIDR, n)}, SecurityGroups: []string{sc.web.ID}}
+	}
+	sc.p1, sc.p2 = port(11), port(12)
+	sc.router = Router{ID: newID(), Gateway: hostAddr(extCIDR, 10), ExternalNetworkID: sc.external.ID, SNAT: true,
+		Interfaces: []RouterInterface{{PortID: newID(), NetworkID: sc.tenant.ID, SubnetID: tenantSubnet.ID,
+			MAC: newMAC(), IP: netip.PrefixFrom(tenantSubnet.Gateway, tenantCIDR.Bits())}}}
+	sc.fip = FloatingIP{ID: newID(), RouterID: sc.router.ID, FloatingIP: hostAddr(extCIDR, 20),
+		FixedIP: sc.p1.FixedIPs[0], PortID: sc.p1.ID}
+	return sc
+}
+
+func (sc *scenario) state() State {
+	return State{
+		Networks:       []Network{sc.tenant, sc.external},
+		Ports:          []Port{sc.p1, sc.p2},
+		SecurityGroups: []SecurityGroup{sc.web},
+		Routers:        []Router{sc.router},
+		FloatingIPs:    []FloatingIP{sc.fip},
+	}
+}
+
+func newTestLinux(t testing.TB) *Linux {
+	t.Helper()
+	l := NewLinux(t.TempDir())
+	l.Table = "stratus_test_" + randomHex(8)
+	t.Cleanup(func() {
+		if err := l.Teardown(context.Background()); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	})
+	return l
+}
+
+// TestLinuxDataplane drives the real kernel: namespaces stand in for guests.
+func TestLinuxDataplane(t *testing.T) {
+	requireHostNetworking(t)
+	ctx := context.Background()
+	sc := newScenario()
+	l := newTestLinux(t)
+	if err := l.Apply(ctx, sc.state()); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	// Applying the same state again changes nothing and succeeds.
+	if err := l.Apply(ctx, sc.state()); err != nil {
+		t.Fatalf("second apply: %v", err)
+	}
+
+	guests := map[string]Port{"g1" + randomHex(6): sc.p1, "g2" + randomHex(6): sc.p2}
+	var g1, g2 string
+	for ns, p := range guests {
+		addGuest(t, ns, TapName(p.ID), BridgeName(sc.tenant.ID), p.MAC)
+		if p.ID == sc.p1.ID {
+			g1 = ns
+		} else {
+			g2 = ns
+		}
+	}
+
+	// DHCP hands each guest exactly its IPAM address and the subnet's options.
+	for ns, p := range guests {
+		got := dhcp(t, ns)
+		want := lease{IP: p.FixedIPs[0].String(), Subnet: "255.255.255.0",
+			Router: sc.tenant.Subnets[0].Gateway.String(), DNS: "192.0.2.53", MTU: "1400"}
+		if got != want {
+			t.Fatalf("%s: DHCP lease %+v, want %+v", ns, got, want)
+		}
+		mustRun(t, "ip", "-n", ns, "address", "add", got.IP+"/24", "dev", "eth0")
+		mustRun(t, "ip", "-n", ns, "route", "add", "default", "via", got.Router)
+	}
+
+	ip1 := sc.p1.FixedIPs[0].String()
+	serve(t, g1, ip1+":8080")
+	serve(t, g1, ip1+":9090")
+
+	// Allowed by the group's ingress rule.
+	kept, err := connect(t, g2, "", ip1+":8080")
+	if err != nil {
+		t.Fatalf("tcp/8080 is allowed but: %v", err)
+	}
+	defer kept.Close()
+	if kept.Seen != sc.p2.FixedIPs[0].String() {
+		t.Errorf("guest 1 saw guest 2 as %s", kept.Seen)
+	}
+	// Not opened by any rule: dropped.
+	if c, err := connect(t, g2, "", ip1+":9090"); err == nil {
+		c.Close()
+		t.Fatal("tcp/9090 is open although no rule allows it")
+	}
+	// Anti-spoofing: a source address that is not the port's is dropped.
+	mustRun(t, "ip", "-n", g2, "address", "add", hostAddr(sc.tenant.Subnets[0].CIDR, 99).String()+"/24", "dev", "eth0")
+	if c, err := connect(t, g2, hostAddr(sc.tenant.Subnets[0].CIDR, 99).String(), ip1+":8080"); err == nil {
+		c.Close()
+		t.Fatal("a spoofed source address got through")
+	}
+
+	// A rule added live opens tcp/9090; the established connection survives.
+	sc.web.Rules = append(sc.web.Rules, Rule{ID: newID(), Direction: "ingress", EtherType: "IPv4",
+		Protocol: "tcp", PortMin: 9090, PortMax: 9090, RemotePrefix: sc.tenant.Subnets[0].CIDR})
+	if err := l.Apply(ctx, sc.state()); err != nil {
+		t.Fatalf("apply with the new rule: %v", err)
+	}
+	c, err := connect(t, g2, "", ip1+":9090")
+	if err != nil {
+		t.Fatalf("tcp/9090 after the rule was added: %v", err)
+	}
+	c.Close()
+	if err := kept.echo("still here"); err != nil {
+		t.Fatalf("established connection after re-apply: %v", err)
+	}
+
+	// The host reaches guest 1 through its floating IP (DNAT in the router).
+	fipConn, err := connect(t, "", "", net.JoinHostPort(sc.fip.FloatingIP.String(), "8080"))
+	if err != nil {
+		t.Fatalf("host to floating IP: %v", err)
+	}
+	fipConn.Close()
+	if fipConn.Seen != sc.hostExt.String() {
+		t.Errorf("through the floating IP guest 1 saw the host as %s, want %s", fipConn.Seen, sc.hostExt)
+	}
+
+	// Outbound: guest 2 leaves as the router's gateway address (SNAT),
+	// guest 1 as its floating IP.
+	port := 20000 + rand.IntN(20000)
+	serve(t, "", net.JoinHostPort(sc.hostExt.String(), strconv.Itoa(port)))
+	for ns, want := range map[string]netip.Addr{g2: sc.router.Gateway, g1: sc.fip.FloatingIP} {
+		c, err := connect(t, ns, "", net.JoinHostPort(sc.hostExt.String(), strconv.Itoa(port)))
+		if err != nil {
+			t.Fatalf("%s to the external network: %v", ns, err)
+		}
+		c.Close()
+		if c.Seen != want.String() {
+			t.Errorf("%s reached the host as %s, want %s", ns, c.Seen, want)
+		}
+	}
+
+	// An empty state removes everything this dataplane created.
+	if err := l.Apply(ctx, State{}); err != nil {
+		t.Fatalf("apply of the empty state: %v", err)
+	}
+	for _, br := range []string{BridgeName(sc.tenant.ID), BridgeName(sc.external.ID)} {
+		if exec.Command("ip", "link", "show", br).Run() == nil {
+			t.Errorf("bridge %s still exists", br)
+		}
+	}
+	for _, ns := range []string{dhcpNamespace(sc.tenant.ID), routerNamespace(sc.router.ID)} {
+		if _, err := os.Stat("/run/netns/" + ns); err == nil {
+			t.Errorf("namespace %s still exists", ns)
+		}
+	}
+}
