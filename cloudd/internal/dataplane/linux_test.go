@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stratus-cloud/stratus/internal/testenv"
 )
@@ -175,6 +176,33 @@ func TestLinuxDataplane(t *testing.T) {
 		if c.Seen != want.String() {
 			t.Errorf("%s reached the host as %s, want %s", ns, c.Seen, want)
 		}
+	}
+
+	// Membership changes are live too: out of the group, guest 1 takes no
+	// new connections.
+	sc.p1.SecurityGroups = nil
+	if err := l.Apply(ctx, sc.state()); err != nil {
+		t.Fatalf("apply with guest 1 out of the group: %v", err)
+	}
+	if c, err := connect(t, g2, "", ip1+":8080"); err == nil {
+		c.Close()
+		t.Fatal("guest 1 out of every group still accepts tcp/8080")
+	}
+
+	// A dead dnsmasq is restarted by the next Apply.
+	pid := l.dnsmasqPID(sc.tenant.ID)
+	if pid == 0 {
+		t.Fatal("no dnsmasq runs for the tenant network")
+	}
+	mustRun(t, "kill", "-9", strconv.Itoa(pid))
+	for alive(pid) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := l.Apply(ctx, sc.state()); err != nil {
+		t.Fatalf("apply after dnsmasq died: %v", err)
+	}
+	if got := dhcp(t, g2); got.IP != sc.p2.FixedIPs[0].String() {
+		t.Fatalf("DHCP after dnsmasq restart: %+v", got)
 	}
 
 	// An empty state removes everything this dataplane created.
