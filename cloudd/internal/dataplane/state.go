@@ -7,6 +7,39 @@
 // only their realisation on a host. It is level-triggered: Apply receives
 // the whole desired State for the host every time and converges to it, so a
 // missed update, a restart or a crash mid-apply is mended by the next Apply.
+//
+// # Linux
+//
+// Linux is the Applier for a KVM host. It drives the machine it runs on
+// (cloudd runs on the host it drives; remote hosts are not reached), needs
+// root, the br_netfilter bridge hooks (built in or loadable; Apply switches
+// bridge-nf-call-iptables/ip6tables on) and ip, nft, dnsmasq and sysctl on
+// PATH. The network service calls Apply only for real hosts: on libvirt's
+// test driver nothing is realised, by that switch, not by a fake here.
+//
+//   - A bridge brq… per network (BridgeName), with the network's MTU,
+//     created before guests start; libvirt enslaves a guest's tap
+//     (TapName) to it. The host has no address and no IPv6 on tenant
+//     bridges; on external networks it holds the subnets' gateway addresses.
+//   - DHCP: dnsmasq per network with DHCP subnets, in namespace qdhcp-<id>,
+//     with static host entries only (see dhcp.go).
+//   - Security groups: nftables, see firewall.go. nftables rather than
+//     libvirt's nwfilter because the whole ruleset is replaced in one atomic
+//     transaction per Apply (no window without rules, no rule-by-rule
+//     diffing), it is keyed on tap names and MACs so it holds the moment
+//     libvirt creates the tap, it needs no per-domain filter references in
+//     the domain XML, and it is one tool for filtering and NAT; nwfilter
+//     rebuilds ebtables/iptables chains per domain and is tied to libvirtd.
+//   - Routers: namespace qrouter-<id> per router with NAT, see routers.go.
+//
+// Apply removes only what this instance recorded creating (owned.json in its
+// state directory) and its own nftables tables, never foreign interfaces.
+//
+// Single-host: a tenant network is a bridge on one host; ports of the same
+// network on other hosts are not connected (no VXLAN yet), and the external
+// network reaches beyond the host only if the operator adds an uplink to its
+// bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
+// (no router advertisements or DHCPv6).
 package dataplane
 
 import (
