@@ -29,7 +29,8 @@ import (
 //     ingress of the receiving one; established and related flows pass, new
 //     ones need a rule, the rest is dropped. Each group is one chain shared
 //     by its member ports. Conntrack zones per tenant network keep
-//     overlapping tenant addresses apart.
+//     overlapping tenant addresses apart. Broadcast and multicast frames,
+//     addressed to no port's MAC, are not subject to ingress rules.
 
 // protocolNumbers are the IP protocol names Neutron accepts.
 var protocolNumbers = map[string]int{

@@ -26,19 +26,14 @@ import (
 // the host's networking: root, nft, dnsmasq, ip and busybox (udhcpc).
 func requireHostNetworking(t testing.TB) {
 	t.Helper()
-	var missing []string
-	if os.Geteuid() != 0 {
-		missing = append(missing, "root")
+	err := hostReady()
+	if _, lookErr := exec.LookPath("busybox"); err == nil && lookErr != nil {
+		err = fmt.Errorf("no busybox (udhcpc): %w", lookErr)
 	}
-	for _, bin := range []string{"ip", "nft", "dnsmasq", "busybox", "sysctl"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			missing = append(missing, bin)
-		}
-	}
-	if missing == nil {
+	if err == nil {
 		return
 	}
-	msg := fmt.Sprintf("host dataplane tests need %s (scripts/setup.sh installs the packages)", strings.Join(missing, ", "))
+	msg := fmt.Sprintf("host dataplane tests: %v (scripts/setup.sh installs the packages)", err)
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}

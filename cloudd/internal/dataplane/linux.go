@@ -50,6 +50,9 @@ type owned struct {
 func (l *Linux) Apply(ctx context.Context, s State) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := hostReady(); err != nil {
+		return err
+	}
 	if err := validate(s); err != nil {
 		return err
 	}
@@ -207,6 +210,23 @@ func validate(s State) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// hostReady says what this host lacks for Apply, clearly and up front.
+func hostReady() error {
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, tool := range []string{"ip", "nft", "dnsmasq", "sysctl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if missing != nil {
+		return fmt.Errorf("dataplane: this host lacks %s (iproute2, nftables, dnsmasq-base, procps)", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // enableBridgeNetfilter makes bridged IPv4/IPv6 traffic pass the inet
