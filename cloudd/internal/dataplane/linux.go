@@ -214,19 +214,20 @@ func validate(s State) error {
 
 // hostReady says what this host lacks for Apply, clearly and up front.
 func hostReady() error {
-	var missing []string
+	var errs []error
 	if os.Geteuid() != 0 {
-		missing = append(missing, "root")
+		errs = append(errs, errors.New("dataplane: must run as root to change the host's networking"))
 	}
+	var missing []string
 	for _, tool := range []string{"ip", "nft", "dnsmasq", "sysctl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
 	}
 	if missing != nil {
-		return fmt.Errorf("dataplane: this host lacks %s (iproute2, nftables, dnsmasq-base, procps)", strings.Join(missing, ", "))
+		errs = append(errs, fmt.Errorf("dataplane: %s not on PATH (Debian packages iproute2, nftables, dnsmasq-base, procps)", strings.Join(missing, ", ")))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // enableBridgeNetfilter makes bridged IPv4/IPv6 traffic pass the inet
