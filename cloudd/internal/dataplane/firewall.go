@@ -29,8 +29,10 @@ import (
 //     ingress of the receiving one; established and related flows pass, new
 //     ones need a rule, the rest is dropped. Each group is one chain shared
 //     by its member ports. Conntrack zones per tenant network keep
-//     overlapping tenant addresses apart. Broadcast and multicast frames,
-//     addressed to no port's MAC, are not subject to ingress rules.
+//     overlapping tenant addresses apart. Ingress is found by the
+//     destination MAC and, for frames to other MACs such as broadcast, by
+//     the port's addresses; broadcast and multicast addresses are not
+//     subject to ingress rules.
 
 // protocolNumbers are the IP protocol names Neutron accepts.
 var protocolNumbers = map[string]int{
@@ -95,11 +97,32 @@ func firewallRuleset(table string, s State) (string, error) {
 		w("    ct zone set iifname map { %s }", strings.Join(zones, ", "))
 	}
 	w("  }")
-	var egress, ingress []string
+	var egress, ingress, ingress4, ingress6 []string
+	claimed := map[string]string{} // map key -> port: one port per MAC or address
+	claim := func(p Port, key string) bool {
+		if other, ok := claimed[key]; ok {
+			errs = append(errs, fmt.Errorf("port %s: %s is port %s's already", p.ID, key, other))
+			return false
+		}
+		claimed[key] = p.ID
+		return true
+	}
 	for _, p := range secured {
-		key := fmt.Sprintf("%q . %s", BridgeName(p.NetworkID), p.MAC)
-		egress = append(egress, key+" : goto out-"+p.ID)
-		ingress = append(ingress, key+" : goto in-"+p.ID)
+		br := BridgeName(p.NetworkID)
+		if key := fmt.Sprintf("%q . %s", br, p.MAC); claim(p, key) {
+			egress = append(egress, key+" : goto out-"+p.ID)
+			ingress = append(ingress, key+" : goto in-"+p.ID)
+		}
+		for _, a := range p.FixedIPs {
+			key := fmt.Sprintf("%q . %s", br, a)
+			switch {
+			case !claim(p, key):
+			case a.Is4():
+				ingress4 = append(ingress4, key+" : goto in-"+p.ID)
+			default:
+				ingress6 = append(ingress6, key+" : goto in-"+p.ID)
+			}
+		}
 	}
 	w("  chain forward {")
 	w("    type filter hook forward priority filter; policy accept;")
@@ -111,6 +134,14 @@ func firewallRuleset(table string, s State) (string, error) {
 	w("  chain to-port {")
 	if ingress != nil {
 		w("    oifname . ether daddr vmap { %s }", strings.Join(ingress, ", "))
+	}
+	// A port's addresses in a frame to another MAC (broadcast: Linux takes
+	// it) meet the same rules.
+	if ingress4 != nil {
+		w("    oifname . ip daddr vmap { %s }", strings.Join(ingress4, ", "))
+	}
+	if ingress6 != nil {
+		w("    oifname . ip6 daddr vmap { %s }", strings.Join(ingress6, ", "))
 	}
 	w("    accept")
 	w("  }")

@@ -220,6 +220,48 @@ func (c *conn) echo(msg string) error {
 	return nil
 }
 
+// serveUDP echoes datagrams on addr in namespace ns.
+func serveUDP(t testing.TB, ns, addr string) {
+	t.Helper()
+	var pc net.PacketConn
+	var err error
+	inNetns(t, ns, func() { pc, err = net.ListenPacket("udp", addr) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(buf[:n], from)
+		}
+	}()
+}
+
+// udpExchange reports whether a datagram sent from namespace ns to addr is
+// echoed within a second.
+func udpExchange(t testing.TB, ns, addr string) bool {
+	t.Helper()
+	var c net.Conn
+	var err error
+	inNetns(t, ns, func() { c, err = net.Dial("udp", addr) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("ping")); err != nil {
+		return false
+	}
+	buf := make([]byte, 16)
+	n, err := c.Read(buf)
+	return err == nil && string(buf[:n]) == "ping"
+}
+
 // hostAddr returns the n-th address of a prefix.
 func hostAddr(p netip.Prefix, n int) netip.Addr {
 	a := p.Masked().Addr()

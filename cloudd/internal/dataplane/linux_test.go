@@ -131,6 +131,17 @@ func TestLinuxDataplane(t *testing.T) {
 		c.Close()
 		t.Fatal("tcp/9090 is open although no rule allows it")
 	}
+	// Nor is udp/9091, also not in a broadcast frame (which Linux takes for
+	// its unicast address, UDP too).
+	serveUDP(t, g1, ip1+":9091")
+	if udpExchange(t, g2, ip1+":9091") {
+		t.Fatal("udp/9091 answers although no rule allows it")
+	}
+	mustRun(t, "ip", "-n", g2, "neigh", "replace", ip1, "lladdr", "ff:ff:ff:ff:ff:ff", "dev", "eth0", "nud", "permanent")
+	if udpExchange(t, g2, ip1+":9091") {
+		t.Fatal("udp/9091 answers a unicast packet in a broadcast frame")
+	}
+	mustRun(t, "ip", "-n", g2, "neigh", "del", ip1, "dev", "eth0")
 	// Anti-spoofing: a source address that is not the port's is dropped.
 	mustRun(t, "ip", "-n", g2, "address", "add", hostAddr(sc.tenant.Subnets[0].CIDR, 99).String()+"/24", "dev", "eth0")
 	if c, err := connect(t, g2, hostAddr(sc.tenant.Subnets[0].CIDR, 99).String(), ip1+":8080"); err == nil {

@@ -72,11 +72,13 @@ func TestFirewallRulesetParses(t *testing.T) {
 				FixedIPs: []netip.Addr{netip.MustParseAddr("10.1.0.5"), netip.MustParseAddr("2001:db8::5")}},
 			{ID: "p-2", NetworkID: "n-1", MAC: "fa:16:3e:00:00:02", PortSecurity: true, SecurityGroups: []string{"g-2", "missing"}},
 			{ID: "p-3", NetworkID: "n-1", MAC: "fa:16:3e:00:00:03", FixedIPs: []netip.Addr{netip.MustParseAddr("10.1.0.7")}},
+			{ID: "p-4", NetworkID: "n-1", MAC: "fa:16:3e:00:00:04", PortSecurity: true, FixedIPs: []netip.Addr{netip.MustParseAddr("10.1.0.5")}},
 		},
 		SecurityGroups: []SecurityGroup{g, other},
 	}
 	ruleset, skipped := firewallRuleset("stratus_check", s)
-	if skipped == nil || !strings.Contains(skipped.Error(), `"bogus"`) || !strings.Contains(skipped.Error(), "missing") {
+	if skipped == nil || !strings.Contains(skipped.Error(), `"bogus"`) || !strings.Contains(skipped.Error(), "missing") ||
+		!strings.Contains(skipped.Error(), "port p-4: \"brqn-1\" . 10.1.0.5 is port p-1's already") {
 		t.Errorf("skipped rules reported as %v", skipped)
 	}
 	if strings.Contains(ruleset, "p-3") {
