@@ -39,7 +39,8 @@
 // network on other hosts are not connected (no VXLAN yet), and the external
 // network reaches beyond the host only if the operator adds an uplink to its
 // bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
-// (no router advertisements or DHCPv6).
+// (no router advertisements or DHCPv6), and routers route and NAT IPv4 only.
+// DHCP hands out the subnet's DNS servers; it serves no DNS itself.
 package dataplane
 
 import (
