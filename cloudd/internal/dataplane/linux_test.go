@@ -189,6 +189,23 @@ func TestLinuxDataplane(t *testing.T) {
 		}
 	}
 
+	// Without its floating IP guest 1 is out of reach from outside and
+	// leaves through the router's SNAT like guest 2.
+	noFIP := sc.state()
+	noFIP.FloatingIPs = nil
+	if err := l.Apply(ctx, noFIP); err != nil {
+		t.Fatalf("apply without the floating IP: %v", err)
+	}
+	if c, err := connect(t, "", "", net.JoinHostPort(sc.fip.FloatingIP.String(), "8080")); err == nil {
+		c.Close()
+		t.Fatal("the floating IP still leads to guest 1 after its removal")
+	}
+	if c, err := connect(t, g1, "", net.JoinHostPort(sc.hostExt.String(), strconv.Itoa(port))); err != nil {
+		t.Fatalf("guest 1 without floating IP to the external network: %v", err)
+	} else if c.Close(); c.Seen != sc.router.Gateway.String() {
+		t.Errorf("guest 1 without floating IP reached the host as %s, want %s", c.Seen, sc.router.Gateway)
+	}
+
 	// Membership changes are live too: out of the group, guest 1 takes no
 	// new connections.
 	sc.p1.SecurityGroups = nil
