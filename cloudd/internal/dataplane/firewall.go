@@ -59,49 +59,94 @@ func (l *Linux) removeFirewall(ctx context.Context) error {
 // firewallRuleset renders both tables. Rules it cannot express are left out
 // (a rule only ever allows, so leaving one out denies) and reported.
 func firewallRuleset(table string, s State) (string, error) {
-	nets := map[string]Network{}
-	for _, n := range s.Networks {
-		nets[n.ID] = n
-	}
-	groups := map[string]SecurityGroup{}
+	r := &ruleset{groups: map[string]SecurityGroup{}}
 	for _, g := range s.SecurityGroups {
-		groups[g.ID] = g
+		r.groups[g.ID] = g
 	}
 	var secured []Port
-	usedGroups := map[string]bool{}
+	used := map[string]bool{}
 	for _, p := range s.Ports {
 		if p.PortSecurity {
 			secured = append(secured, p)
 			for _, g := range p.SecurityGroups {
-				usedGroups[g] = true
+				used[g] = true
 			}
 		}
 	}
-	var errs []error
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
-	// inet: stateful groups.
-	w("table inet %s", table)
-	w("delete table inet %s", table)
-	w("table inet %s {", table)
+	r.line("table inet %s", table)
+	r.line("delete table inet %s", table)
+	r.line("table inet %s {", table)
+	r.zones(s.Networks)
+	r.dispatch(secured)
+	for _, p := range secured {
+		r.portChains(p)
+	}
+	for _, g := range s.SecurityGroups {
+		if used[g.ID] {
+			r.groupChains(g)
+		}
+	}
+	r.line("}")
+
+	r.line("table bridge %s", table)
+	r.line("delete table bridge %s", table)
+	r.line("table bridge %s {", table)
+	var spoof []string
+	for _, p := range secured {
+		spoof = append(spoof, fmt.Sprintf("%q : goto spoof-%s", TapName(p.ID), p.ID))
+	}
+	r.line("  chain prerouting {")
+	r.line("    type filter hook prerouting priority -300; policy accept;")
+	r.vmap("iifname", spoof)
+	r.line("  }")
+	for _, p := range secured {
+		r.spoofChain(p)
+	}
+	r.line("}")
+	return r.b.String(), errors.Join(r.errs...)
+}
+
+// ruleset accumulates nft statements and what could not be expressed.
+type ruleset struct {
+	b      strings.Builder
+	errs   []error
+	groups map[string]SecurityGroup
+}
+
+func (r *ruleset) line(format string, args ...any) { fmt.Fprintf(&r.b, format+"\n", args...) }
+
+// vmap writes a verdict map statement unless it has no elements.
+func (r *ruleset) vmap(key string, elems []string) {
+	if elems != nil {
+		r.line("    %s vmap { %s }", key, strings.Join(elems, ", "))
+	}
+}
+
+// zones puts each tenant network's traffic in its own conntrack zone.
+func (r *ruleset) zones(networks []Network) {
 	var zones []string
-	for _, n := range s.Networks {
-		if !n.External {
+	for _, n := range networks {
+		if !n.External { // the host's own flows there stay in zone 0
 			zones = append(zones, fmt.Sprintf("%q : %d", BridgeName(n.ID), conntrackZone(n.ID)))
 		}
 	}
-	w("  chain prerouting {")
-	w("    type filter hook prerouting priority raw; policy accept;")
+	r.line("  chain prerouting {")
+	r.line("    type filter hook prerouting priority raw; policy accept;")
 	if zones != nil {
-		w("    ct zone set iifname map { %s }", strings.Join(zones, ", "))
+		r.line("    ct zone set iifname map { %s }", strings.Join(zones, ", "))
 	}
-	w("  }")
+	r.line("  }")
+}
+
+// dispatch sends forwarded traffic to the sending port's egress chain, then
+// (to-port) to the receiving port's ingress chain.
+func (r *ruleset) dispatch(secured []Port) {
 	var egress, ingress, ingress4, ingress6 []string
 	claimed := map[string]string{} // map key -> port: one port per MAC or address
 	claim := func(p Port, key string) bool {
 		if other, ok := claimed[key]; ok {
-			errs = append(errs, fmt.Errorf("port %s: %s is port %s's already", p.ID, key, other))
+			r.errs = append(r.errs, fmt.Errorf("port %s: %s is port %s's already", p.ID, key, other))
 			return false
 		}
 		claimed[key] = p.ID
@@ -124,137 +169,122 @@ func firewallRuleset(table string, s State) (string, error) {
 			}
 		}
 	}
-	w("  chain forward {")
-	w("    type filter hook forward priority filter; policy accept;")
-	if egress != nil {
-		w("    iifname . ether saddr vmap { %s }", strings.Join(egress, ", "))
-	}
-	w("    goto to-port")
-	w("  }")
-	w("  chain to-port {")
-	if ingress != nil {
-		w("    oifname . ether daddr vmap { %s }", strings.Join(ingress, ", "))
-	}
+	r.line("  chain forward {")
+	r.line("    type filter hook forward priority filter; policy accept;")
+	r.vmap("iifname . ether saddr", egress)
+	r.line("    goto to-port")
+	r.line("  }")
+	// Every path through to-port ends in a verdict: group chains reach it by
+	// goto from inside a jump, and falling off its end would resume there.
+	r.line("  chain to-port {")
+	r.vmap("oifname . ether daddr", ingress)
 	// A port's addresses in a frame to another MAC (broadcast: Linux takes
 	// it) meet the same rules.
-	if ingress4 != nil {
-		w("    oifname . ip daddr vmap { %s }", strings.Join(ingress4, ", "))
-	}
-	if ingress6 != nil {
-		w("    oifname . ip6 daddr vmap { %s }", strings.Join(ingress6, ", "))
-	}
-	w("    accept")
-	w("  }")
-	for _, p := range secured {
-		w("  chain out-%s {", p.ID)
-		w("    ct state established,related goto to-port")
-		w("    ct state invalid drop")
-		w("    meta nfproto ipv4 udp sport 68 udp dport 67 goto to-port")
-		w("    meta nfproto ipv6 udp sport 546 udp dport 547 goto to-port")
-		w("    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } goto to-port")
-		for _, g := range p.SecurityGroups {
-			if _, ok := groups[g]; !ok {
-				errs = append(errs, fmt.Errorf("port %s: security group %s not in the state", p.ID, g))
-				continue
-			}
-			w("    jump sgout-%s", g)
-		}
-		w("    drop")
-		w("  }")
-		w("  chain in-%s {", p.ID)
-		w("    ct state established,related accept")
-		w("    ct state invalid drop")
-		w("    meta nfproto ipv4 udp sport 67 udp dport 68 accept")
-		w("    meta nfproto ipv6 udp sport 547 udp dport 546 accept")
-		w("    icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query } accept")
-		for _, g := range p.SecurityGroups {
-			if _, ok := groups[g]; ok {
-				w("    jump sgin-%s", g)
-			}
-		}
-		w("    drop")
-		w("  }")
-	}
-	for _, g := range s.SecurityGroups {
-		if !usedGroups[g.ID] {
+	r.vmap("oifname . ip daddr", ingress4)
+	r.vmap("oifname . ip6 daddr", ingress6)
+	r.line("    accept")
+	r.line("  }")
+}
+
+// portChains are a port's egress and ingress chains: the stateful part,
+// DHCP and neighbour discovery, then its groups, then drop.
+func (r *ruleset) portChains(p Port) {
+	var groups []string
+	for _, g := range p.SecurityGroups {
+		if _, ok := r.groups[g]; !ok {
+			r.errs = append(r.errs, fmt.Errorf("port %s: security group %s not in the state", p.ID, g))
 			continue
 		}
-		var in, out []string
-		for _, r := range g.Rules {
-			match, err := ruleMatch(r)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("security group %s rule %s: %w", g.ID, r.ID, err))
-				continue
-			}
-			if match == "" {
-				continue // matches nothing: e.g. a remote group without members
-			}
-			if r.Direction == "egress" {
-				out = append(out, match+" goto to-port")
-			} else {
-				in = append(in, match+" accept")
-			}
-		}
-		w("  chain sgin-%s {", g.ID)
-		for _, r := range in {
-			w("    %s", r)
-		}
-		w("  }")
-		w("  chain sgout-%s {", g.ID)
-		for _, r := range out {
-			w("    %s", r)
-		}
-		w("  }")
+		groups = append(groups, g)
 	}
-	w("}")
+	r.line("  chain out-%s {", p.ID)
+	r.line("    ct state established,related goto to-port")
+	r.line("    ct state invalid drop")
+	r.line("    meta nfproto ipv4 udp sport 68 udp dport 67 goto to-port")
+	r.line("    meta nfproto ipv6 udp sport 546 udp dport 547 goto to-port")
+	r.line("    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } goto to-port")
+	for _, g := range groups {
+		r.line("    jump sgout-%s", g)
+	}
+	r.line("    drop")
+	r.line("  }")
+	r.line("  chain in-%s {", p.ID)
+	r.line("    ct state established,related accept")
+	r.line("    ct state invalid drop")
+	r.line("    meta nfproto ipv4 udp sport 67 udp dport 68 accept")
+	r.line("    meta nfproto ipv6 udp sport 547 udp dport 546 accept")
+	r.line("    icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query } accept")
+	for _, g := range groups {
+		r.line("    jump sgin-%s", g)
+	}
+	r.line("    drop")
+	r.line("  }")
+}
 
-	// bridge: anti-spoofing.
-	w("table bridge %s", table)
-	w("delete table bridge %s", table)
-	w("table bridge %s {", table)
-	var spoof []string
-	for _, p := range secured {
-		spoof = append(spoof, fmt.Sprintf("%q : goto spoof-%s", TapName(p.ID), p.ID))
+// groupChains are a group's rules, shared by its ports: an ingress match
+// accepts, an egress match goes on to the receiver's ingress check.
+func (r *ruleset) groupChains(g SecurityGroup) {
+	var in, out []string
+	for _, rule := range g.Rules {
+		match, err := ruleMatch(rule)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("security group %s rule %s: %w", g.ID, rule.ID, err))
+			continue
+		}
+		if match == "" {
+			continue // matches nothing: e.g. a remote group without members
+		}
+		if rule.Direction == "egress" {
+			out = append(out, match+" goto to-port")
+		} else {
+			in = append(in, match+" accept")
+		}
 	}
-	w("  chain prerouting {")
-	w("    type filter hook prerouting priority -300; policy accept;")
-	if spoof != nil {
-		w("    iifname vmap { %s }", strings.Join(spoof, ", "))
+	for _, c := range []struct {
+		name  string
+		rules []string
+	}{{"sgin-" + g.ID, in}, {"sgout-" + g.ID, out}} {
+		r.line("  chain %s {", c.name)
+		for _, x := range c.rules {
+			r.line("    %s", x)
+		}
+		r.line("  }")
 	}
-	w("  }")
-	for _, p := range secured {
-		v4 := []string{"0.0.0.0"}
-		var v6 []string
-		if ll, ok := linkLocal(p.MAC); ok {
-			v6 = append(v6, "::", ll.String())
-		}
-		for _, a := range p.FixedIPs {
-			if a.Is4() {
-				v4 = append(v4, a.String())
-			} else {
-				v6 = append(v6, a.String())
-			}
-		}
-		w("  chain spoof-%s {", p.ID)
-		w("    ether saddr != %s drop", p.MAC)
-		w("    ether type arp arp saddr ether != %s drop", p.MAC)
-		w("    ether type arp arp saddr ip != { %s } drop", strings.Join(v4, ", "))
-		w("    ether type arp accept")
-		w("    ip protocol udp udp sport 67 drop")
-		w("    ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept")
-		if len(v4) > 1 {
-			w("    ip saddr { %s } accept", strings.Join(v4[1:], ", "))
-		}
-		w("    icmpv6 type nd-router-advert drop")
-		w("    ip6 nexthdr udp udp sport 547 drop")
-		if v6 != nil {
-			w("    ip6 saddr { %s } accept", strings.Join(v6, ", "))
-		}
-		w("    drop")
-		w("  }")
+}
+
+// spoofChain lets through only what a port may send: its MAC, ARP for its
+// addresses, its addresses (DHCP discovery from 0.0.0.0, IPv6 link-local
+// and DAD from ::), and neither DHCP offers nor router advertisements.
+func (r *ruleset) spoofChain(p Port) {
+	v4 := []string{"0.0.0.0"}
+	var v6 []string
+	if ll, ok := linkLocal(p.MAC); ok {
+		v6 = append(v6, "::", ll.String())
 	}
-	w("}")
-	return b.String(), errors.Join(errs...)
+	for _, a := range p.FixedIPs {
+		if a.Is4() {
+			v4 = append(v4, a.String())
+		} else {
+			v6 = append(v6, a.String())
+		}
+	}
+	r.line("  chain spoof-%s {", p.ID)
+	r.line("    ether saddr != %s drop", p.MAC)
+	r.line("    ether type arp arp saddr ether != %s drop", p.MAC)
+	r.line("    ether type arp arp saddr ip != { %s } drop", strings.Join(v4, ", "))
+	r.line("    ether type arp accept")
+	r.line("    ether type ip udp sport 67 drop")
+	r.line("    ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept")
+	if len(v4) > 1 {
+		r.line("    ip saddr { %s } accept", strings.Join(v4[1:], ", "))
+	}
+	r.line("    icmpv6 type nd-router-advert drop")
+	r.line("    ether type ip6 udp sport 547 drop")
+	if v6 != nil {
+		r.line("    ip6 saddr { %s } accept", strings.Join(v6, ", "))
+	}
+	r.line("    drop")
+	r.line("  }")
 }
 
 // ruleMatch renders the match of a rule; "" means it matches nothing.
