@@ -42,6 +42,7 @@ var _ Applier = (*Linux)(nil)
 // desired State; kept in the state directory so restarts forget nothing.
 type owned struct {
 	Bridges    []string `json:"bridges"`
+	Tunnels    []string `json:"tunnels"` // VXLAN devices
 	Namespaces []string `json:"namespaces"`
 }
 
@@ -76,6 +77,9 @@ func (l *Linux) Apply(ctx context.Context, s State) error {
 	}
 	// The rest is independent: one failing part does not hold up the others.
 	var errs []error
+	if err := l.applyTunnels(ctx, s); err != nil {
+		errs = append(errs, fmt.Errorf("vxlan: %w", err))
+	}
 	if err := l.applyFirewall(ctx, s); err != nil {
 		errs = append(errs, fmt.Errorf("security groups: %w", err))
 	}
@@ -119,9 +123,9 @@ func (l *Linux) removeStale(ctx context.Context, prev, want owned) error {
 			errs = append(errs, l.removeNamespace(ctx, ns))
 		}
 	}
-	for _, br := range prev.Bridges {
-		if !slices.Contains(want.Bridges, br) {
-			errs = append(errs, deleteLink(ctx, "", br))
+	for _, link := range slices.Concat(prev.Tunnels, prev.Bridges) {
+		if !slices.Contains(want.Tunnels, link) && !slices.Contains(want.Bridges, link) {
+			errs = append(errs, deleteLink(ctx, "", link))
 		}
 	}
 	return errors.Join(errs...)
@@ -131,6 +135,9 @@ func desiredOwned(s State) owned {
 	var o owned
 	for _, n := range s.Networks {
 		o.Bridges = append(o.Bridges, BridgeName(n.ID))
+		if n.VNI != 0 {
+			o.Tunnels = append(o.Tunnels, vxlanName(n.VNI))
+		}
 		if dhcpSubnets(n) != nil {
 			o.Namespaces = append(o.Namespaces, dhcpNamespace(n.ID))
 		}
@@ -147,7 +154,7 @@ func union(a, b owned) owned {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	return owned{Bridges: merge(a.Bridges, b.Bridges), Namespaces: merge(a.Namespaces, b.Namespaces)}
+	return owned{Bridges: merge(a.Bridges, b.Bridges), Tunnels: merge(a.Tunnels, b.Tunnels), Namespaces: merge(a.Namespaces, b.Namespaces)}
 }
 
 func (l *Linux) ownedPath() string { return filepath.Join(l.stateDir, "owned.json") }

@@ -53,6 +53,9 @@ import (
 // the security groups they use (remote groups resolved to addresses), the
 // routers attached to those networks and their floating IPs.
 type State struct {
+	// TunnelIP is this host's VXLAN endpoint (Neutron's local_ip), needed
+	// when a network has a VNI.
+	TunnelIP       netip.Addr
 	Networks       []Network
 	Ports          []Port
 	SecurityGroups []SecurityGroup
@@ -66,6 +69,12 @@ type Network struct {
 	MTU      int
 	External bool // router:external; routers' gateways and floating IPs live here
 	Subnets  []Subnet
+	// VNI, when not 0, stretches the network across hosts as this VXLAN
+	// segment (UDP 4789), flooded to TunnelPeers: the tunnel endpoints of
+	// the other hosts that have the network. MTU must leave the underlay
+	// 50 bytes for the encapsulation.
+	VNI         int
+	TunnelPeers []netip.Addr
 }
 
 // Subnet is an IPv4 or IPv6 range on a network.
