@@ -35,10 +35,13 @@
 // Apply removes only what this instance recorded creating (owned.json in its
 // state directory) and its own nftables tables, never foreign interfaces.
 //
-// Single-host: a tenant network is a bridge on one host; ports of the same
-// network on other hosts are not connected (no VXLAN yet), and the external
-// network reaches beyond the host only if the operator adds an uplink to its
-// bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
+// Multi-host: a network with a VNI joins its bridges on several hosts over
+// VXLAN (vxlan.go); without one it is local to the host. Only layer 2 spans
+// hosts: DHCP and routers run where a State puts them, so the network
+// service must realise each router on one host only, and a network's DHCP
+// either on one host (with every port it must serve) or on several with a
+// distinct DHCPServer address each. The external network reaches beyond the
+// host only if the operator adds an uplink to its bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
 // (no router advertisements or DHCPv6), and routers route and NAT IPv4 only.
 // DHCP hands out the subnet's DNS servers; it serves no DNS itself.
 package dataplane
