@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +127,18 @@ func TestLinuxDataplane(t *testing.T) {
 	defer kept.Close()
 	if kept.Seen != sc.p2.FixedIPs[0].String() {
 		t.Errorf("guest 1 saw guest 2 as %s", kept.Seen)
+	}
+	// The flow is tracked in the tenant network's own conntrack zone.
+	track, err := os.ReadFile("/proc/net/nf_conntrack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := fmt.Sprintf("src=%s dst=%s sport=%d dport=8080 ", sc.p2.FixedIPs[0], ip1, kept.LocalAddr().(*net.TCPAddr).Port)
+	zone := fmt.Sprintf(" zone=%d ", conntrackZone(sc.tenant.ID))
+	if !slices.ContainsFunc(strings.Split(string(track), "\n"), func(l string) bool {
+		return strings.Contains(l, flow) && strings.Contains(l, zone)
+	}) {
+		t.Errorf("no conntrack entry %q with%s", flow, zone)
 	}
 	// Not opened by any rule: dropped.
 	if c, err := connect(t, g2, "", ip1+":9090"); err == nil {
