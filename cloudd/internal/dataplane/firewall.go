@@ -1,12 +1,14 @@
 package dataplane
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,25 +16,25 @@ import (
 // Security groups, in two nftables tables named l.Table and replaced whole,
 // in one transaction, on every Apply (so a rule or membership change is live
 // at once and established flows, whose conntrack entries outlive the table,
-// keep going):
+// keep going). Everything is keyed on the guests' tap names, so it holds
+// the moment libvirt creates a tap:
 //
-//   - bridge family, prerouting: anti-spoofing per guest tap (iifname). Only
-//     the port's MAC, its addresses (plus DHCP discovery from 0.0.0.0 and
-//     IPv6 link-local/DAD), ARP for its addresses; no DHCP server or router
-//     advertisements from guests.
+//   - bridge family, prerouting: anti-spoofing per tap. Only the port's MAC
+//     with its addresses (and allowed address pairs), DHCP discovery from
+//     0.0.0.0, IPv6 link-local and DAD, ARP for its addresses; no DHCP
+//     server or router advertisements from guests.
+//   - bridge family, forward, before br_netfilter: the packet mark records
+//     the sending port (high 16 bits) and, per copy of a flooded frame, the
+//     receiving port (low 16 bits). The dataplane owns the marks of bridged
+//     traffic.
 //   - inet family, forward: the stateful groups. The bridge family cannot
 //     track connections on this kernel (no nf_conntrack_bridge), so bridged
 //     traffic is filtered where br_netfilter hands it to the IP hooks with
-//     conntrack. There the in/out interface is the bridge, so a port is
-//     recognised by bridge and MAC (unique per network; the source MAC is
-//     anti-spoofed above). Egress of the sending port is checked first, then
-//     ingress of the receiving one; established and related flows pass, new
-//     ones need a rule, the rest is dropped. Each group is one chain shared
-//     by its member ports. Conntrack zones per tenant network keep
-//     overlapping tenant addresses apart. Ingress is found by the
-//     destination MAC and, for frames to other MACs such as broadcast, by
-//     the port's addresses; broadcast and multicast addresses are not
-//     subject to ingress rules.
+//     conntrack; the mark says which ports it is between. Egress of the
+//     sending port is checked first, then ingress of the receiving one;
+//     established and related flows pass, new ones need a rule, the rest is
+//     dropped. Each group is one chain shared by its member ports. Conntrack
+//     zones per tenant network keep overlapping tenant addresses apart.
 
 // protocolNumbers are the IP protocol names Neutron accepts.
 var protocolNumbers = map[string]int{
@@ -56,6 +58,9 @@ func (l *Linux) removeFirewall(ctx context.Context) error {
 	return err
 }
 
+// maxPorts is how many secured ports the 16-bit mark fields can tell apart.
+const maxPorts = 1<<16 - 1
+
 // firewallRuleset renders both tables. Rules it cannot express are left out
 // (a rule only ever allows, so leaving one out denies) and reported.
 func firewallRuleset(table string, s State) (string, error) {
@@ -66,13 +71,27 @@ func firewallRuleset(table string, s State) (string, error) {
 	var secured []Port
 	used := map[string]bool{}
 	for _, p := range s.Ports {
-		if p.PortSecurity {
-			secured = append(secured, p)
-			for _, g := range p.SecurityGroups {
-				used[g] = true
-			}
+		if !p.PortSecurity {
+			continue
+		}
+		if len(secured) == maxPorts {
+			r.errs = append(r.errs, fmt.Errorf("port %s: more than %d ports with port security on one host", p.ID, maxPorts))
+			continue
+		}
+		secured = append(secured, p)
+		for _, g := range p.SecurityGroups {
+			used[g] = true
 		}
 	}
+
+	r.line("table bridge %s", table)
+	r.line("delete table bridge %s", table)
+	r.line("table bridge %s {", table)
+	r.marks(secured)
+	for _, p := range secured {
+		r.spoofChain(p)
+	}
+	r.line("}")
 
 	r.line("table inet %s", table)
 	r.line("delete table inet %s", table)
@@ -88,22 +107,6 @@ func firewallRuleset(table string, s State) (string, error) {
 		}
 	}
 	r.line("}")
-
-	r.line("table bridge %s", table)
-	r.line("delete table bridge %s", table)
-	r.line("table bridge %s {", table)
-	var spoof []string
-	for _, p := range secured {
-		spoof = append(spoof, fmt.Sprintf("%q : goto spoof-%s", TapName(p.ID), p.ID))
-	}
-	r.line("  chain prerouting {")
-	r.line("    type filter hook prerouting priority -300; policy accept;")
-	r.vmap("iifname", spoof)
-	r.line("  }")
-	for _, p := range secured {
-		r.spoofChain(p)
-	}
-	r.line("}")
 	return r.b.String(), errors.Join(r.errs...)
 }
 
@@ -116,10 +119,37 @@ type ruleset struct {
 
 func (r *ruleset) line(format string, args ...any) { fmt.Fprintf(&r.b, format+"\n", args...) }
 
-// vmap writes a verdict map statement unless it has no elements.
-func (r *ruleset) vmap(key string, elems []string) {
+// withSet writes a statement with a set, map or verdict map (and what
+// follows it) unless the set has no elements.
+func (r *ruleset) withSet(statement string, elems []string, then ...string) {
 	if elems != nil {
-		r.line("    %s vmap { %s }", key, strings.Join(elems, ", "))
+		r.line("    %s", strings.Join(append([]string{statement, "{", strings.Join(elems, ", "), "}"}, then...), " "))
+	}
+}
+
+// marks sends each tap's frames through its anti-spoofing chain and records
+// the sending and receiving ports (secured[i] is number i+1) in the mark.
+func (r *ruleset) marks(secured []Port) {
+	var spoof, from, to []string
+	for i, p := range secured {
+		tap := TapName(p.ID)
+		spoof = append(spoof, fmt.Sprintf("%q : goto spoof-%s", tap, p.ID))
+		from = append(from, fmt.Sprintf("%q : 0x%04x0000", tap, i+1))
+		to = append(to, fmt.Sprintf("%q : goto deliver-%s", tap, p.ID))
+	}
+	r.line("  chain prerouting {")
+	r.line("    type filter hook prerouting priority -300; policy accept;")
+	r.withSet("iifname vmap", spoof)
+	r.line("  }")
+	r.line("  chain forward {") // before br_netfilter's IP hooks at -1
+	r.line("    type filter hook forward priority -2; policy accept;")
+	r.withSet("meta mark set iifname map", from)
+	r.withSet("oifname vmap", to)
+	r.line("  }")
+	for i, p := range secured {
+		r.line("  chain deliver-%s {", p.ID)
+		r.line("    meta mark set meta mark and 0xffff0000 or 0x%08x", i+1)
+		r.line("  }")
 	}
 }
 
@@ -133,55 +163,27 @@ func (r *ruleset) zones(networks []Network) {
 	}
 	r.line("  chain prerouting {")
 	r.line("    type filter hook prerouting priority raw; policy accept;")
-	if zones != nil {
-		r.line("    ct zone set iifname map { %s }", strings.Join(zones, ", "))
-	}
+	r.withSet("ct zone set iifname map", zones)
 	r.line("  }")
 }
 
 // dispatch sends forwarded traffic to the sending port's egress chain, then
-// (to-port) to the receiving port's ingress chain.
+// (to-port) to the receiving port's ingress chain, as the mark says.
 func (r *ruleset) dispatch(secured []Port) {
-	var egress, ingress, ingress4, ingress6 []string
-	claimed := map[string]string{} // map key -> port: one port per MAC or address
-	claim := func(p Port, key string) bool {
-		if other, ok := claimed[key]; ok {
-			r.errs = append(r.errs, fmt.Errorf("port %s: %s is port %s's already", p.ID, key, other))
-			return false
-		}
-		claimed[key] = p.ID
-		return true
-	}
-	for _, p := range secured {
-		br := BridgeName(p.NetworkID)
-		if key := fmt.Sprintf("%q . %s", br, p.MAC); claim(p, key) {
-			egress = append(egress, key+" : goto out-"+p.ID)
-			ingress = append(ingress, key+" : goto in-"+p.ID)
-		}
-		for _, a := range p.FixedIPs {
-			key := fmt.Sprintf("%q . %s", br, a)
-			switch {
-			case !claim(p, key):
-			case a.Is4():
-				ingress4 = append(ingress4, key+" : goto in-"+p.ID)
-			default:
-				ingress6 = append(ingress6, key+" : goto in-"+p.ID)
-			}
-		}
+	var egress, ingress []string
+	for i, p := range secured {
+		egress = append(egress, fmt.Sprintf("0x%04x0000 : goto out-%s", i+1, p.ID))
+		ingress = append(ingress, fmt.Sprintf("0x%08x : goto in-%s", i+1, p.ID))
 	}
 	r.line("  chain forward {")
 	r.line("    type filter hook forward priority filter; policy accept;")
-	r.vmap("iifname . ether saddr", egress)
+	r.withSet("meta mark and 0xffff0000 vmap", egress)
 	r.line("    goto to-port")
 	r.line("  }")
 	// Every path through to-port ends in a verdict: group chains reach it by
 	// goto from inside a jump, and falling off its end would resume there.
 	r.line("  chain to-port {")
-	r.vmap("oifname . ether daddr", ingress)
-	// A port's addresses in a frame to another MAC (broadcast: Linux takes
-	// it) meet the same rules.
-	r.vmap("oifname . ip daddr", ingress4)
-	r.vmap("oifname . ip6 daddr", ingress6)
+	r.withSet("meta mark and 0x0000ffff vmap", ingress)
 	r.line("    accept")
 	r.line("  }")
 }
@@ -252,39 +254,75 @@ func (r *ruleset) groupChains(g SecurityGroup) {
 	}
 }
 
-// spoofChain lets through only what a port may send: its MAC, ARP for its
-// addresses, its addresses (DHCP discovery from 0.0.0.0, IPv6 link-local
-// and DAD from ::), and neither DHCP offers nor router advertisements.
+// spoofChain lets through only what a port may send: its MAC with its
+// addresses, and the allowed address pairs; ARP for those; DHCP discovery
+// from 0.0.0.0, IPv6 link-local and DAD from ::; neither DHCP offers nor
+// router advertisements.
 func (r *ruleset) spoofChain(p Port) {
-	v4 := []string{"0.0.0.0"}
-	var v6 []string
-	if ll, ok := linkLocal(p.MAC); ok {
-		v6 = append(v6, "::", ll.String())
-	}
+	macs := []string{p.MAC}
+	srcs := []source{{p.MAC, netip.MustParsePrefix("0.0.0.0/32")}}
 	for _, a := range p.FixedIPs {
-		if a.Is4() {
-			v4 = append(v4, a.String())
-		} else {
-			v6 = append(v6, a.String())
+		srcs = append(srcs, source{p.MAC, netip.PrefixFrom(a, a.BitLen())})
+	}
+	for _, pair := range p.AllowedAddressPairs {
+		mac := cmp.Or(pair.MAC, p.MAC)
+		if !slices.Contains(macs, mac) {
+			macs = append(macs, mac)
+		}
+		srcs = append(srcs, source{mac, pair.IP.Masked()})
+	}
+	for _, mac := range macs {
+		if ll, ok := linkLocal(mac); ok {
+			srcs = append(srcs, source{mac, netip.MustParsePrefix("::/128")}, source{mac, netip.PrefixFrom(ll, 128)})
+		}
+	}
+	var arp, v4, v6 []string
+	for _, src := range minimal(srcs) {
+		elem := src.mac + " . " + src.prefix.String()
+		switch {
+		case src.prefix.Addr().Is6():
+			v6 = append(v6, elem)
+		case src.prefix == netip.MustParsePrefix("0.0.0.0/32"): // ARP probes; DHCP below
+			arp = append(arp, elem)
+		default:
+			arp, v4 = append(arp, elem), append(v4, elem)
 		}
 	}
 	r.line("  chain spoof-%s {", p.ID)
-	r.line("    ether saddr != %s drop", p.MAC)
-	r.line("    ether type arp arp saddr ether != %s drop", p.MAC)
-	r.line("    ether type arp arp saddr ip != { %s } drop", strings.Join(v4, ", "))
-	r.line("    ether type arp accept")
+	r.line("    ether saddr != { %s } drop", strings.Join(macs, ", "))
+	r.line("    ether type arp arp saddr ether . arp saddr ip { %s } accept", strings.Join(arp, ", "))
+	r.line("    ether type arp drop")
 	r.line("    ether type ip udp sport 67 drop")
-	r.line("    ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept")
-	if len(v4) > 1 {
-		r.line("    ip saddr { %s } accept", strings.Join(v4[1:], ", "))
-	}
-	r.line("    icmpv6 type nd-router-advert drop")
+	r.line("    ether saddr %s ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept", p.MAC)
+	r.withSet("ether saddr . ip saddr", v4, "accept")
+	r.line("    ether type ip6 icmpv6 type nd-router-advert drop")
 	r.line("    ether type ip6 udp sport 547 drop")
-	if v6 != nil {
-		r.line("    ip6 saddr { %s } accept", strings.Join(v6, ", "))
-	}
+	r.withSet("ether saddr . ip6 saddr", v6, "accept")
 	r.line("    drop")
 	r.line("  }")
+}
+
+// source is a MAC and the addresses it may send from.
+type source struct {
+	mac    string
+	prefix netip.Prefix
+}
+
+// minimal drops the sources that another source of the same MAC covers:
+// nftables refuses overlapping elements in a set.
+func minimal(srcs []source) []source {
+	var out []source
+	for i, s := range srcs {
+		covered := slices.ContainsFunc(srcs, func(o source) bool {
+			return o.mac == s.mac && o.prefix.Addr().Is4() == s.prefix.Addr().Is4() &&
+				o.prefix.Bits() <= s.prefix.Bits() && o.prefix.Contains(s.prefix.Addr()) &&
+				(o.prefix != s.prefix || slices.Index(srcs, o) < i)
+		})
+		if !covered {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // ruleMatch renders the match of a rule; "" means it matches nothing.

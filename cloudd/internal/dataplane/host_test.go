@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,25 +120,37 @@ func dhcp(t testing.TB, ns string) lease {
 // inNetns runs fn on a thread switched into namespace ns ("" is the host's).
 // Sockets keep the namespace they were created in, so listeners and
 // connections made in fn can be used anywhere afterwards. The thread is
-// never switched back: it ends with its goroutine.
+// switched back before it runs anything else, or dies with its goroutine.
 func inNetns(t testing.TB, ns string, fn func()) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // not unlocked: the thread dies with the goroutine
-		if ns != "" {
-			f, err := os.Open("/run/netns/" + ns)
-			if err != nil {
-				errc <- err
-				return
-			}
-			defer f.Close()
-			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-				errc <- fmt.Errorf("setns %s: %w", ns, err)
-				return
-			}
+		if ns == "" {
+			fn()
+			errc <- nil
+			return
+		}
+		runtime.LockOSThread()
+		home, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer home.Close()
+		target, err := os.Open("/run/netns/" + ns)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
 		}
 		fn()
+		if unix.Setns(int(home.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 		errc <- nil
 	}()
 	if err := <-errc; err != nil {
@@ -202,6 +216,21 @@ func connect(t testing.TB, ns, local, addr string) (*conn, error) {
 	}
 	cc.Seen = strings.TrimSpace(line)
 	return cc, nil
+}
+
+// blocked checks that a connection from namespace ns (and local, if set) to
+// addr is dropped on the way: it times out rather than being refused.
+func blocked(t testing.TB, ns, local, addr string) bool {
+	t.Helper()
+	c, err := connect(t, ns, local, addr)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("%s was refused, not dropped: the packets got through", addr)
+	}
+	return true
 }
 
 // echo sends a line and checks it comes back.

@@ -203,8 +203,14 @@ func validate(s State) error {
 	}
 	for _, p := range s.Ports {
 		errs = append(errs, check("port", p.ID))
-		if hw, err := net.ParseMAC(p.MAC); err != nil || len(hw) != 6 || hw.String() != p.MAC {
-			errs = append(errs, fmt.Errorf("dataplane: port %s: MAC %q is not lower-case colon-separated EUI-48", p.ID, p.MAC))
+		errs = append(errs, checkMAC(p.ID, p.MAC))
+		for _, pair := range p.AllowedAddressPairs {
+			if pair.MAC != "" {
+				errs = append(errs, checkMAC(p.ID, pair.MAC))
+			}
+			if !pair.IP.IsValid() {
+				errs = append(errs, fmt.Errorf("dataplane: port %s: allowed address pair without address", p.ID))
+			}
 		}
 	}
 	for _, g := range s.SecurityGroups {
@@ -217,6 +223,13 @@ func validate(s State) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func checkMAC(portID, mac string) error {
+	if hw, err := net.ParseMAC(mac); err != nil || len(hw) != 6 || hw.String() != mac {
+		return fmt.Errorf("dataplane: port %s: MAC %q is not lower-case colon-separated EUI-48", portID, mac)
+	}
+	return nil
 }
 
 // hostReady says what this host lacks for Apply, clearly and up front.

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,7 +140,12 @@ func TestLinuxDataplaneQEMUGuest(t *testing.T) {
 	}
 
 	ip1 := sc.p1.FixedIPs[0].String()
+	// The guest's listeners start in the background of its user data.
 	c, err := connect(t, g2, "", ip1+":8080")
+	for deadline := time.Now().Add(20 * time.Second); errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		c, err = connect(t, g2, "", ip1+":8080")
+	}
 	if err != nil {
 		t.Fatalf("tcp/8080 to the QEMU guest: %v", err)
 	}
@@ -146,8 +153,7 @@ func TestLinuxDataplaneQEMUGuest(t *testing.T) {
 	if c.Seen != "guest8080" {
 		t.Errorf("tcp/8080 answered %q", c.Seen)
 	}
-	if c, err := connect(t, g2, "", ip1+":9090"); err == nil {
-		c.Close()
+	if !blocked(t, g2, "", ip1+":9090") {
 		t.Fatal("tcp/9090 of the QEMU guest is open although no rule allows it")
 	}
 	sc.web.Rules = append(sc.web.Rules, Rule{ID: newID(), Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: 9090, PortMax: 9090})

@@ -109,6 +109,16 @@ type Port struct {
 	FixedIPs       []netip.Addr
 	PortSecurity   bool     // false: no anti-spoofing and no security groups
 	SecurityGroups []string // IDs, each present in State.SecurityGroups
+	// AllowedAddressPairs are further sources the port may send from
+	// (Neutron's allowed_address_pairs, e.g. a VRRP address).
+	AllowedAddressPairs []AddressPair
+}
+
+// AddressPair is an address or prefix, with the MAC it may come from ("" is
+// the port's own).
+type AddressPair struct {
+	IP  netip.Prefix
+	MAC string
 }
 
 // SecurityGroup is a set of allow rules; anything not allowed is dropped
