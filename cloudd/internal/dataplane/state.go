@@ -26,7 +26,7 @@
 //   - Security groups: nftables, see firewall.go. nftables rather than
 //     libvirt's nwfilter because the whole ruleset is replaced in one atomic
 //     transaction per Apply (no window without rules, no rule-by-rule
-//     diffing), it is keyed on tap names and MACs so it holds the moment
+//     diffing), it is keyed on tap names so it holds the moment
 //     libvirt creates the tap, it needs no per-domain filter references in
 //     the domain XML, and it is one tool for filtering and NAT; nwfilter
 //     rebuilds ebtables/iptables chains per domain and is tied to libvirtd.
