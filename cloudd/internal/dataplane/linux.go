@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Linux realises a State on the machine it runs on with iproute2, nftables
@@ -26,7 +27,7 @@ type Linux struct {
 	// two instances on one host (tests) must use different names.
 	Table string
 
-	mu sync.Mutex // one Apply at a time
+	mu sync.Mutex // one Apply at a time in this process (lock: across processes)
 }
 
 // NewLinux returns a dataplane keeping its records, dnsmasq configuration and
@@ -49,17 +50,17 @@ type owned struct {
 // Apply converges the host to s: it creates what is missing, corrects what
 // differs and removes what this instance created that s no longer holds.
 func (l *Linux) Apply(ctx context.Context, s State) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if err := hostReady(); err != nil {
 		return err
 	}
 	if err := validate(s); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(l.stateDir, 0o700); err != nil {
+	unlock, err := l.lock()
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	prev, err := l.loadOwned()
 	if err != nil {
 		return err
@@ -101,8 +102,11 @@ func (l *Linux) Apply(ctx context.Context, s State) error {
 // Teardown removes everything this instance created: its namespaces (and the
 // dnsmasq processes in them), bridges and nftables tables.
 func (l *Linux) Teardown(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	unlock, err := l.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	prev, err := l.loadOwned()
 	if err != nil {
 		return err
@@ -114,6 +118,29 @@ func (l *Linux) Teardown(ctx context.Context) error {
 		return err
 	}
 	return l.saveOwned(owned{})
+}
+
+// lock serialises Apply and Teardown in this process and, through a file
+// lock in the state directory, with other processes using the same one.
+func (l *Linux) lock() (unlock func(), err error) {
+	l.mu.Lock()
+	defer func() {
+		if err != nil {
+			l.mu.Unlock()
+		}
+	}()
+	if err := os.MkdirAll(l.stateDir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(l.stateDir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close(); l.mu.Unlock() }, nil // closing releases the lock
 }
 
 func (l *Linux) removeStale(ctx context.Context, prev, want owned) error {
