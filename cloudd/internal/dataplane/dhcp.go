@@ -68,8 +68,18 @@ func (l *Linux) applyDHCP(ctx context.Context, s State) error {
 
 func (l *Linux) applyNetworkDHCP(ctx context.Context, have map[string]link, n Network, subnets []Subnet, ports []Port, used map[netip.Addr]bool) error {
 	ns := dhcpNamespace(n.ID)
-	if err := ensureNamespace(ctx, ns); err != nil {
+	created, err := ensureNamespace(ctx, ns)
+	if err != nil {
 		return err
+	}
+	if created {
+		// A dnsmasq and a veth left from a namespace that is gone serve nothing.
+		if err := l.stopDnsmasq(n.ID); err != nil {
+			return err
+		}
+		if err := dropHostEnds(ctx, have, dhcpHostLink(n.ID)); err != nil {
+			return err
+		}
 	}
 	cmds := vethCommands(have, dhcpHostLink(n.ID), BridgeName(n.ID), ns, dhcpNSLink(n.ID), n.MTU)
 	if err := ipBatch(ctx, "", cmds); err != nil {

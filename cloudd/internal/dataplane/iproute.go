@@ -168,13 +168,29 @@ func deleteLink(ctx context.Context, ns, name string) error {
 	return err
 }
 
-// ensureNamespace creates a network namespace unless it exists.
-func ensureNamespace(ctx context.Context, ns string) error {
-	if _, err := os.Stat("/run/netns/" + ns); err == nil {
-		return nil
+// dropHostEnds deletes the host ends of veths whose other end is lost, and
+// forgets them in have.
+func dropHostEnds(ctx context.Context, have map[string]link, names ...string) error {
+	for _, name := range names {
+		if _, ok := have[name]; !ok {
+			continue
+		}
+		if err := deleteLink(ctx, "", name); err != nil {
+			return err
+		}
+		delete(have, name)
 	}
-	_, err := run(ctx, nil, "ip", "netns", "add", ns)
-	return err
+	return nil
+}
+
+// ensureNamespace creates a network namespace unless it exists, and says
+// whether it did.
+func ensureNamespace(ctx context.Context, ns string) (created bool, err error) {
+	if _, err := os.Stat("/run/netns/" + ns); err == nil {
+		return false, nil
+	}
+	_, err = run(ctx, nil, "ip", "netns", "add", ns)
+	return err == nil, err
 }
 
 // removeNamespace stops what runs in a namespace of ours and deletes it,

@@ -254,6 +254,22 @@ func TestLinuxDataplane(t *testing.T) {
 		t.Fatalf("DHCP after dnsmasq restart: %+v", got)
 	}
 
+	// Namespaces deleted behind its back (dnsmasq keeps its own alive) are
+	// rebuilt by the next Apply.
+	mustRun(t, "ip", "netns", "del", dhcpNamespace(sc.tenant.ID))
+	mustRun(t, "ip", "netns", "del", routerNamespace(sc.router.ID))
+	if err := l.Apply(ctx, sc.state()); err != nil {
+		t.Fatalf("apply after the namespaces were deleted: %v", err)
+	}
+	if got := dhcp(t, g1); got.IP != ip1 {
+		t.Fatalf("DHCP in a rebuilt namespace: %+v", got)
+	}
+	if c, err := connect(t, g2, "", net.JoinHostPort(sc.hostExt.String(), strconv.Itoa(port))); err != nil {
+		t.Fatalf("through a rebuilt router: %v", err)
+	} else {
+		c.Close()
+	}
+
 	// An empty state removes everything this dataplane created.
 	if err := l.Apply(ctx, State{}); err != nil {
 		t.Fatalf("apply of the empty state: %v", err)

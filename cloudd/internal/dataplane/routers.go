@@ -81,8 +81,18 @@ func applyRouter(ctx context.Context, have map[string]link, nets map[string]Netw
 	if err != nil {
 		return err
 	}
-	if err := ensureNamespace(ctx, ns); err != nil {
+	created, err := ensureNamespace(ctx, ns)
+	if err != nil {
 		return err
+	}
+	if created { // veths left from a namespace that is gone lead nowhere
+		ends := []string{gatewayHostLink(r.ID)}
+		for _, ri := range r.Interfaces {
+			ends = append(ends, TapName(ri.PortID))
+		}
+		if err := dropHostEnds(ctx, have, ends...); err != nil {
+			return err
+		}
 	}
 	if _, err := run(ctx, nil, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"); err != nil {
 		return err
