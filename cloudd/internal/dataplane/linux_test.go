@@ -237,6 +237,9 @@ func TestLinuxDataplane(t *testing.T) {
 	if !blocked(t, g2, "", ip1+":8080") {
 		t.Fatal("guest 1 out of every group still accepts tcp/8080")
 	}
+	if !blocked(t, g1, "", net.JoinHostPort(sc.hostExt.String(), strconv.Itoa(port))) {
+		t.Fatal("guest 1 without an egress rule still opens connections")
+	}
 
 	// A dead dnsmasq is restarted by the next Apply.
 	pid := l.dnsmasqPID(sc.tenant.ID)
