@@ -7,6 +7,43 @@
 // only their realisation on a host. It is level-triggered: Apply receives
 // the whole desired State for the host every time and converges to it, so a
 // missed update, a restart or a crash mid-apply is mended by the next Apply.
+//
+// # Linux
+//
+// Linux is the Applier for a KVM host. It drives the machine it runs on
+// (cloudd runs on the host it drives; remote hosts are not reached), needs
+// root, the br_netfilter bridge hooks (built in or loadable; Apply switches
+// bridge-nf-call-iptables/ip6tables on) and ip, nft, dnsmasq and sysctl on
+// PATH. The network service calls Apply only for real hosts: on libvirt's
+// test driver nothing is realised, by that switch, not by a fake here.
+//
+//   - A bridge brq… per network (BridgeName), with the network's MTU,
+//     created before guests start; libvirt enslaves a guest's tap
+//     (TapName) to it. The host has no address and no IPv6 on tenant
+//     bridges; on external networks it holds the subnets' gateway addresses.
+//   - DHCP: dnsmasq per network with DHCP subnets, in namespace qdhcp-<id>,
+//     with static host entries only (see dhcp.go).
+//   - Security groups: nftables, see firewall.go. nftables rather than
+//     libvirt's nwfilter because the whole ruleset is replaced in one atomic
+//     transaction per Apply (no window without rules, no rule-by-rule
+//     diffing), it is keyed on tap names so it holds the moment
+//     libvirt creates the tap, it needs no per-domain filter references in
+//     the domain XML, and it is one tool for filtering and NAT; nwfilter
+//     rebuilds ebtables/iptables chains per domain and is tied to libvirtd.
+//   - Routers: namespace qrouter-<id> per router with NAT, see routers.go.
+//
+// Apply removes only what this instance recorded creating (owned.json in its
+// state directory) and its own nftables tables, never foreign interfaces.
+//
+// Multi-host: a network with a VNI joins its bridges on several hosts over
+// VXLAN (vxlan.go); without one it is local to the host. Only layer 2 spans
+// hosts: DHCP and routers run where a State puts them, so the network
+// service must realise each router on one host only, and a network's DHCP
+// either on one host (with every port it must serve) or on several with a
+// distinct DHCPServer address each. The external network reaches beyond the
+// host only if the operator adds an uplink to its bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
+// (no router advertisements or DHCPv6), and routers route and NAT IPv4 only.
+// DHCP hands out the subnet's DNS servers; it serves no DNS itself.
 package dataplane
 
 import (
@@ -19,6 +56,9 @@ import (
 // the security groups they use (remote groups resolved to addresses), the
 // routers attached to those networks and their floating IPs.
 type State struct {
+	// TunnelIP is this host's VXLAN endpoint (Neutron's local_ip), needed
+	// when a network has a VNI.
+	TunnelIP       netip.Addr
 	Networks       []Network
 	Ports          []Port
 	SecurityGroups []SecurityGroup
@@ -32,6 +72,12 @@ type Network struct {
 	MTU      int
 	External bool // router:external; routers' gateways and floating IPs live here
 	Subnets  []Subnet
+	// VNI, when not 0, stretches the network across hosts as this VXLAN
+	// segment (UDP 4789), flooded to TunnelPeers: the tunnel endpoints of
+	// the other hosts that have the network. MTU must leave the underlay
+	// 50 bytes for the encapsulation.
+	VNI         int
+	TunnelPeers []netip.Addr
 }
 
 // Subnet is an IPv4 or IPv6 range on a network.
@@ -42,6 +88,11 @@ type Subnet struct {
 	DHCP           bool
 	DNSNameservers []netip.Addr
 	HostRoutes     []Route
+	// DHCPServer is the address the network's DHCP server answers from on
+	// this subnet (Neutron's network:dhcp port), reserved by IPAM. When
+	// invalid, the dataplane takes the highest address of the subnet that no
+	// port, router interface or gateway in the State uses.
+	DHCPServer netip.Addr
 }
 
 // Route is a subnet host route handed out by DHCP.
@@ -58,6 +109,16 @@ type Port struct {
 	FixedIPs       []netip.Addr
 	PortSecurity   bool     // false: no anti-spoofing and no security groups
 	SecurityGroups []string // IDs, each present in State.SecurityGroups
+	// AllowedAddressPairs are further sources the port may send from
+	// (Neutron's allowed_address_pairs, e.g. a VRRP address).
+	AllowedAddressPairs []AddressPair
+}
+
+// AddressPair is an address or prefix, with the MAC it may come from ("" is
+// the port's own).
+type AddressPair struct {
+	IP  netip.Prefix
+	MAC string
 }
 
 // SecurityGroup is a set of allow rules; anything not allowed is dropped
