@@ -7,6 +7,8 @@ package cloudtest
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -17,7 +19,9 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/config"
+	"github.com/stratus-cloud/stratus/cloudd/internal/dataplane"
 	"github.com/stratus-cloud/stratus/cloudd/internal/identity"
+	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 	"github.com/stratus-cloud/stratus/cloudd/internal/server"
 	"github.com/stratus-cloud/stratus/internal/testenv"
 )
@@ -37,7 +41,11 @@ type Options struct {
 	DatabaseURL   string   // share a database with another replica; default: a new one
 	AdminPassword string   // default: a random one
 	Hosts         []string // libvirt URIs; default: one test:///default host, never the real hypervisor
-	Tuning        server.Tuning
+	// Dataplane realises networks on this machine for qemu:///system hosts
+	// (root needed), in nftables tables of this cloud's own and torn down
+	// when the test ends; default: no host has a dataplane.
+	Dataplane bool
+	Tuning    server.Tuning
 }
 
 // Start runs a cloudd until the test ends.
@@ -53,6 +61,9 @@ func Start(t testing.TB, opts ...Options) *Cloud {
 	c := &Cloud{AdminPassword: cmp.Or(o.AdminPassword, identity.NewSecret()), StateDir: t.TempDir(), DatabaseURL: o.DatabaseURL}
 	if o.Hosts == nil {
 		o.Hosts = []string{"test:///default"}
+	}
+	if o.Tuning.Dataplane == nil {
+		o.Tuning.Dataplane = c.dataplane(t, o.Dataplane)
 	}
 	cfg := config.Config{Listen: "127.0.0.1:0", StateDir: c.StateDir, DatabaseURL: o.DatabaseURL, AdminPassword: c.AdminPassword, Hosts: o.Hosts}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -75,6 +86,26 @@ func Start(t testing.TB, opts ...Options) *Cloud {
 }
 
 // OpenRC is the path of the admin-openrc.sh bootstrap wrote.
+// dataplane is the test cloud's local dataplane, or none.
+func (c *Cloud) dataplane(t testing.TB, enabled bool) func(network.Host) dataplane.Applier {
+	if !enabled {
+		return func(network.Host) dataplane.Applier { return nil }
+	}
+	local := dataplane.NewLinux(filepath.Join(c.StateDir, "dataplane"))
+	local.Table = fmt.Sprintf("stratus_%08x", rand.Uint32())
+	t.Cleanup(func() { // after cloudd has stopped: cleanups run last-in first-out
+		if err := local.Teardown(context.Background()); err != nil {
+			t.Errorf("dataplane teardown: %v", err)
+		}
+	})
+	return func(h network.Host) dataplane.Applier {
+		if h.URI == "qemu:///system" {
+			return local
+		}
+		return nil
+	}
+}
+
 func (c *Cloud) OpenRC() string { return filepath.Join(c.StateDir, server.AdminOpenRC) }
 
 // Env returns the OS_* variables of admin-openrc.sh as "K=V" strings, for

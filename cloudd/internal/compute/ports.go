@@ -48,7 +48,13 @@ func (s *Service) bindPorts(ctx context.Context, srv Server) ([]network.NIC, err
 	if s.Networking == nil {
 		return nil, nil
 	}
-	return s.Networking.BindServer(ctx, srv.ID, srv.HostName)
+	nics, err := s.Networking.BindServer(ctx, srv.ID, srv.HostName)
+	if err != nil || len(nics) == 0 || s.Dataplanes == nil {
+		return nics, err
+	}
+	// The guest's bridges must exist before it starts: converge the host
+	// now rather than wait for the dataplane loop.
+	return nics, s.Dataplanes.Converge(ctx, srv.HostName)
 }
 
 // Addresses returns the addresses of servers by network name.
@@ -68,14 +74,18 @@ func domainNICs(nics []network.NIC) []hypervisor.NIC {
 	return out
 }
 
-// networkData is the config drive's network_data.json: static addresses
-// from IPAM, so guests configure themselves without DHCP.
+// networkData is the config drive's network_data.json, as Nova writes it:
+// IPv4 by DHCP where the subnet has DHCP (which hands out exactly the IPAM
+// address), static addresses from IPAM otherwise.
 func networkData(nics []network.NIC) configdrive.NetworkData {
 	var d configdrive.NetworkData
 	for _, n := range nics {
 		itf := configdrive.Interface{PortID: n.PortID, NetworkID: n.NetworkID, MAC: n.MAC, MTU: n.MTU,
-			Gateway: n.Gateway4, Gateway6: n.Gateway6, DNS: n.DNS}
+			DHCP: n.DHCP, Gateway: n.Gateway4, Gateway6: n.Gateway6, DNS: n.DNS}
 		for _, a := range n.Addresses {
+			if n.DHCP && a.Addr().Is4() {
+				continue
+			}
 			itf.Addresses = append(itf.Addresses, a.String())
 		}
 		for _, r := range n.Routes {

@@ -43,6 +43,11 @@ type Service struct {
 	Hosts  *hypervisor.Pool
 	// Networking gives servers their ports; nil: servers boot without NICs.
 	Networking Networking
+	// Dataplanes realises a host's networking on demand; nil: hosts have
+	// no dataplane.
+	Dataplanes interface {
+		Converge(ctx context.Context, host string) error
+	}
 
 	wake    chan struct{} // nudges idle workers when a task is queued
 	cloudID string        // this deployment's id, set by ConnectHosts

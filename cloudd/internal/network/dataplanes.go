@@ -25,10 +25,11 @@ type Dataplanes struct {
 	// Applier returns the dataplane of a host, nil when it has none (for
 	// example a remote host this process cannot configure). A nil Applier
 	// means no host has a dataplane.
-	Applier  func(host string) dataplane.Applier
+	Applier  func(h Host) dataplane.Applier
 	Interval time.Duration // default 10s
 
-	logged sync.Map // hosts whose missing dataplane was logged once
+	mu     sync.Mutex // one host's state computed and applied at a time
+	logged sync.Map   // hosts whose missing dataplane was logged once
 }
 
 // Loop returns the background loop that runs RunOnce.
@@ -49,27 +50,51 @@ func (d *Dataplanes) RunOnce(ctx context.Context) error {
 	}
 	var errs []error
 	for _, h := range hosts {
-		var applier dataplane.Applier
-		switch {
-		case strings.HasPrefix(h.URI, "test:"):
-			d.logOnce(h, "dataplane off for a simulated host: its networks exist only in the API")
-			continue
-		case d.Applier != nil:
-			applier = d.Applier(h.Name)
-		}
-		if applier == nil {
-			d.logOnce(h, "no dataplane for this host: ports bound to it get no bridges, DHCP or security groups")
-			continue
-		}
-		st, err := d.Network.HostState(ctx, h.Name)
-		if err == nil {
-			err = applier.Apply(ctx, st)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("dataplane of %s: %w", h.Name, err))
-		}
+		errs = append(errs, d.apply(ctx, h))
 	}
 	return errors.Join(errs...)
+}
+
+// Converge applies one host's desired state now, for a caller that must
+// not go on before it holds: a guest's bridge must exist before it starts.
+func (d *Dataplanes) Converge(ctx context.Context, host string) error {
+	hosts, err := d.Hosts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if h.Name == host {
+			return d.apply(ctx, h)
+		}
+	}
+	return nil
+}
+
+// apply computes and applies h's state. Both happen under one lock, so a
+// state computed earlier can never be applied over a newer one.
+func (d *Dataplanes) apply(ctx context.Context, h Host) error {
+	var applier dataplane.Applier
+	switch {
+	case strings.HasPrefix(h.URI, "test:"):
+		d.logOnce(h, "dataplane off for a simulated host: its networks exist only in the API")
+		return nil
+	case d.Applier != nil:
+		applier = d.Applier(h)
+	}
+	if applier == nil {
+		d.logOnce(h, "no dataplane for this host: ports bound to it get no bridges, DHCP or security groups")
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st, err := d.Network.HostState(ctx, h.Name)
+	if err == nil {
+		err = applier.Apply(ctx, st)
+	}
+	if err != nil {
+		return fmt.Errorf("dataplane of %s: %w", h.Name, err)
+	}
+	return nil
 }
 
 func (d *Dataplanes) logOnce(h Host, msg string) {

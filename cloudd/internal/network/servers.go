@@ -143,6 +143,7 @@ func (s *Service) ReleaseServer(ctx context.Context, serverID string) error {
 type NIC struct {
 	PortID, NetworkID, MAC string
 	MTU                    int
+	DHCP                   bool           // its IPv4 subnet has DHCP: the guest should ask for its address
 	Addresses              []netip.Prefix // each address with its subnet's prefix length
 	Gateway4, Gateway6     string
 	DNS                    []string
@@ -187,6 +188,7 @@ func (s *Service) serverNICs(ctx context.Context, tx pgx.Tx, serverID string) ([
 				return nil, err
 			}
 			nic.Addresses = append(nic.Addresses, netip.PrefixFrom(netip.MustParseAddr(f.IPAddress), sub.prefix.Bits()))
+			nic.DHCP = nic.DHCP || (sub.IPVersion == 4 && sub.EnableDHCP)
 			if sub.GatewayIP != nil {
 				if sub.IPVersion == 4 && nic.Gateway4 == "" {
 					nic.Gateway4 = *sub.GatewayIP

@@ -1,9 +1,7 @@
 package nova_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,47 +14,10 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
 )
 
-// requireLibvirtd skips (fails in CI) unless qemu:///system answers.
-func requireLibvirtd(t testing.TB) {
-	t.Helper()
-	if err := exec.Command("virsh", "-c", "qemu:///system", "version").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("libvirtd must answer on qemu:///system in CI (scripts/libvirtd.sh start): %v", err)
-		}
-		t.Skipf("libvirtd not reachable: %v", err)
-	}
-}
-
-// tinyImage builds (or reuses, from the shared cache) the project's tiny
-// guest image.
-func tinyImage(t testing.TB) []byte {
-	t.Helper()
-	script, err := filepath.Abs("../../../scripts/build-guest-image.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(script)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("building the tiny guest image: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 {
-		t.Fatal("build-guest-image.sh printed no path")
-	}
-	data, err := os.ReadFile(lines[len(lines)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 // prepareTinyGuest uploads the tiny image and a flavor that fits it.
 func prepareTinyGuest(t testing.TB, cc, ic *gophercloud.ServiceClient) (imageID, flavorID string) {
 	t.Helper()
-	imageID = uploadImage(t, ic, "stratus-tiny", tinyImage(t))
+	imageID = uploadImage(t, ic, "stratus-tiny", cloudtest.TinyGuestImage(t))
 	flavor, err := flavors.Create(novaCtx, cc, flavors.CreateOpts{Name: "guest.tiny", VCPUs: 1, RAM: 256, Disk: gophercloud.IntToPointer(1)}).Extract()
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +65,7 @@ func waitConsole(t testing.TB, cc *gophercloud.ServiceClient, id, want string, t
 // qemu:///system and reads, on its serial console, the line that proves
 // its user_data ran with the hostname from the config drive.
 func TestRealGuest(t *testing.T) {
-	requireLibvirtd(t)
+	cloudtest.RequireLibvirtd(t)
 	cloud, cc, ic := computeClient(t, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(t, cc, ic)
 	id := bootTinyGuest(t, cc, imageID, flavorID, "real-guest")
@@ -145,7 +106,7 @@ func TestRealGuest(t *testing.T) {
 // BenchmarkRealGuestFirstConsoleLine reports the time from the create call
 // to the guest's first console line and to its user_data line, under TCG.
 func BenchmarkRealGuestFirstConsoleLine(b *testing.B) {
-	requireLibvirtd(b)
+	cloudtest.RequireLibvirtd(b)
 	_, cc, ic := computeClient(b, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(b, cc, ic)
 	for b.Loop() {

@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,10 +52,10 @@ type Server struct {
 // tests do (shorter leases and sync intervals).
 type Tuning struct {
 	Compute compute.Config
-	// Dataplane returns the dataplane of a host by name, nil for none; a
-	// nil Dataplane leaves every host without one (networks exist only in
-	// the API).
-	Dataplane func(host string) dataplane.Applier
+	// Dataplane returns the dataplane of a host, nil for none. Default
+	// (nil): the Linux networking of this machine for hosts whose libvirt
+	// runs here, none for the others.
+	Dataplane func(h network.Host) dataplane.Applier
 }
 
 // New prepares a cloudd: database up and migrated, cloud bootstrapped,
@@ -119,6 +122,10 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	dataplanes := &network.Dataplanes{Network: s.Network, Applier: tune.Dataplane, Hosts: s.dataplaneHosts}
+	if dataplanes.Applier == nil {
+		dataplanes.Applier = localDataplane(filepath.Join(cfg.StateDir, "dataplane"))
+	}
+	s.Compute.Dataplanes = dataplanes
 	s.loops = []*loop.Loop{s.Identity.TrustLoop(), s.Compute.ReconcileLoop(), dataplanes.Loop()}
 	return s, nil
 }
@@ -182,6 +189,19 @@ func (s *Server) dataplaneHosts(ctx context.Context) ([]network.Host, error) {
 		out[i] = network.Host{Name: h.Name, URI: h.URI}
 	}
 	return out, err
+}
+
+// localDataplane realises networks on this machine for the hosts whose
+// libvirt runs here (qemu:///system and the like). Remote hosts get none: a
+// host's bridges, DHCP and firewall need a process on that host.
+func localDataplane(dir string) func(network.Host) dataplane.Applier {
+	local := dataplane.NewLinux(dir)
+	return func(h network.Host) dataplane.Applier {
+		if u, err := url.Parse(h.URI); err == nil && u.Host == "" && strings.HasPrefix(u.Scheme, "qemu") {
+			return local
+		}
+		return nil
+	}
 }
 
 const (

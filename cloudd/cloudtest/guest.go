@@ -1,0 +1,45 @@
+package cloudtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// RequireLibvirtd skips the test unless libvirtd answers on qemu:///system;
+// under CI (CI set) it fails instead, since CI starts libvirtd.
+func RequireLibvirtd(t testing.TB) {
+	t.Helper()
+	if err := exec.Command("virsh", "-c", "qemu:///system", "version").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("libvirtd must answer on qemu:///system in CI (scripts/libvirtd.sh start): %v", err)
+		}
+		t.Skipf("libvirtd not reachable: %v", err)
+	}
+}
+
+// TinyGuestImage returns the project's tiny guest image (qcow2), built by
+// scripts/build-guest-image.sh or reused from its cache.
+func TinyGuestImage(t testing.TB) []byte {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	cmd := exec.Command(filepath.Join(filepath.Dir(here), "../../scripts/build-guest-image.sh"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("building the tiny guest image: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		t.Fatal("build-guest-image.sh printed no path")
+	}
+	data, err := os.ReadFile(lines[len(lines)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
