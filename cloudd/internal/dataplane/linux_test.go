@@ -197,6 +197,13 @@ func TestLinuxDataplane(t *testing.T) {
 		t.Errorf("through the floating IP guest 1 saw the host as %s, want %s", fipConn.Seen, sc.hostExt)
 	}
 
+	// So does guest 2, from inside (hairpin through the router).
+	if c, err := connect(t, g2, "", net.JoinHostPort(sc.fip.FloatingIP.String(), "8080")); err != nil {
+		t.Fatalf("guest 2 to guest 1's floating IP: %v", err)
+	} else if c.Close(); c.Seen != sc.router.Interfaces[0].IP.Addr().String() {
+		t.Errorf("through the floating IP guest 1 saw guest 2 as %s, want the router's %s", c.Seen, sc.router.Interfaces[0].IP.Addr())
+	}
+
 	// Outbound: guest 2 leaves as the router's gateway address (SNAT),
 	// guest 1 as its floating IP.
 	port := 20000 + rand.IntN(20000)
