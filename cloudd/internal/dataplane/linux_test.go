@@ -281,6 +281,20 @@ func TestLinuxDataplane(t *testing.T) {
 		c.Close()
 	}
 
+	// A router that loses its external gateway loses the leg and the route.
+	sc.router.Gateway, sc.router.ExternalNetworkID = netip.Addr{}, ""
+	noGateway := sc.state()
+	noGateway.FloatingIPs = nil
+	if err := l.Apply(ctx, noGateway); err != nil {
+		t.Fatalf("apply without the router's gateway: %v", err)
+	}
+	if out := mustRun(t, "ip", "-n", routerNamespace(sc.router.ID), "-brief", "link"); strings.Contains(out, gatewayLeg(sc.router.ID)) {
+		t.Errorf("the gateway leg outlived the gateway:\n%s", out)
+	}
+	if out := mustRun(t, "ip", "-n", routerNamespace(sc.router.ID), "route", "show", "default"); out != "" {
+		t.Errorf("default route without a gateway: %s", out)
+	}
+
 	// An empty state removes everything this dataplane created.
 	if err := l.Apply(ctx, State{}); err != nil {
 		t.Fatalf("apply of the empty state: %v", err)

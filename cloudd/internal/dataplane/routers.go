@@ -156,8 +156,14 @@ func applyRouter(ctx context.Context, have map[string]link, nets map[string]Netw
 	}
 	if gw == nil || !gw.nextHop.IsValid() {
 		// A default route left from an earlier gateway must go.
-		if _, err := run(ctx, nil, "ip", "-n", ns, "route", "flush", "exact", "0.0.0.0/0"); err != nil {
+		out, err := run(ctx, nil, "ip", "-n", ns, "-json", "route", "show", "default")
+		if err != nil {
 			return err
+		}
+		if strings.TrimSpace(string(out)) != "[]" {
+			if _, err := run(ctx, nil, "ip", "-n", ns, "route", "del", "default"); err != nil {
+				return err
+			}
 		}
 	}
 	_, err = run(ctx, []byte(natRuleset(r, gw, fips)), "ip", "netns", "exec", ns, "nft", "-f", "-")
