@@ -92,15 +92,10 @@ func TestLinuxDataplane(t *testing.T) {
 		t.Fatalf("second apply: %v", err)
 	}
 
-	guests := map[string]Port{"g1" + randomHex(6): sc.p1, "g2" + randomHex(6): sc.p2}
-	var g1, g2 string
+	g1, g2 := "g1"+randomHex(6), "g2"+randomHex(6)
+	guests := map[string]Port{g1: sc.p1, g2: sc.p2}
 	for ns, p := range guests {
 		addGuest(t, ns, TapName(p.ID), BridgeName(sc.tenant.ID), p.MAC)
-		if p.ID == sc.p1.ID {
-			g1 = ns
-		} else {
-			g2 = ns
-		}
 	}
 
 	// DHCP hands each guest exactly its IPAM address and the subnet's options.
