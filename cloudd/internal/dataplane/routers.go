@@ -17,7 +17,9 @@ import (
 // floating IPs. The namespace forwards IPv4, routes by default to the
 // external subnet's gateway, and NATs with its own nftables table: SNAT of
 // the internal subnets to the gateway address when SNAT is on, and per
-// floating IP a DNAT to the fixed address plus the matching SNAT back.
+// floating IP a DNAT to the fixed address plus the matching SNAT back (and
+// a masquerade for guests reaching a floating IP from inside, so the answer
+// returns through the router).
 
 const routerNSPrefix = "qrouter-"
 
@@ -154,8 +156,14 @@ func applyRouter(ctx context.Context, have map[string]link, nets map[string]Netw
 	}
 	if gw == nil || !gw.nextHop.IsValid() {
 		// A default route left from an earlier gateway must go.
-		if _, err := run(ctx, nil, "ip", "-n", ns, "route", "flush", "exact", "0.0.0.0/0"); err != nil {
+		out, err := run(ctx, nil, "ip", "-n", ns, "-json", "route", "show", "default")
+		if err != nil {
 			return err
+		}
+		if strings.TrimSpace(string(out)) != "[]" {
+			if _, err := run(ctx, nil, "ip", "-n", ns, "route", "del", "default"); err != nil {
+				return err
+			}
 		}
 	}
 	_, err = run(ctx, []byte(natRuleset(r, gw, fips)), "ip", "netns", "exec", ns, "nft", "-f", "-")
@@ -189,6 +197,11 @@ func natRuleset(r Router, gw *routerGateway, fips []FloatingIP) string {
 			if internal = slices.Compact(internal); internal != nil {
 				snat = append(snat, fmt.Sprintf("oifname %q ip saddr { %s } snat to %s", qg, strings.Join(internal, ", "), gw.addr.Addr()))
 			}
+		}
+		if dnat != nil {
+			// Hairpin: a guest reaching another's floating IP from inside
+			// must get the answer back through the router, not directly.
+			snat = append(snat, fmt.Sprintf("iifname != %q oifname != %q ct status dnat masquerade", qg, qg))
 		}
 	}
 	w("  chain prerouting {")
