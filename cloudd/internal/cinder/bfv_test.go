@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 )
@@ -52,6 +54,14 @@ func TestBootFromVolume(t *testing.T) {
 	waitVolume(t, c.block, v.ID, "in-use")
 	_, err = boot("twice", servers.BlockDevice{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID})
 	wantFault(t, err, http.StatusBadRequest, "badRequest", "must be available")
+	// Resizing changes CPUs and memory; the root disk stays the volume.
+	bigger, err := flavors.Create(ctx, admin.compute, flavors.CreateOpts{Name: "vol.bigger", VCPUs: 2, RAM: 512, Disk: gophercloud.IntToPointer(2)}).Extract()
+	must(t, err)
+	must(t, servers.Resize(ctx, c.compute, srv.ID, servers.ResizeOpts{FlavorRef: bigger.ID}).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "VERIFY_RESIZE")
+	must(t, servers.ConfirmResize(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
+	waitVolume(t, c.block, v.ID, "in-use")
 	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
 	waitServer(t, c.compute, srv.ID, "DELETED")
 	waitVolume(t, c.block, v.ID, "available")
