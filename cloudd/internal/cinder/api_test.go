@@ -48,6 +48,8 @@ func TestVersionDocuments(t *testing.T) {
 			t.Errorf("%s: %d %s (header %q)", version, resp.StatusCode, data, resp.Header.Get("OpenStack-API-Version"))
 		}
 	}
+	_, err := volumes.List(bc, volumes.ListOpts{Sort: "name:asc"}).AllPages(ctx)
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "not supported")
 	resp, err := http.Get(bc.ServiceURL("volumes"))
 	must(t, err)
 	resp.Body.Close()

@@ -179,6 +179,9 @@ func (a *API) listVolumes(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := checkListOrder(r); err != nil {
+			return err
+		}
 		q := r.URL.Query()
 		f := volume.ListFilter{AllProjects: allTenants(r), ProjectID: q.Get("project_id"), Name: q.Get("name"),
 			Status: q.Get("status"), AvailabilityZone: q.Get("availability_zone"), Page: page}
