@@ -165,3 +165,48 @@ func TestConcurrency(t *testing.T) {
 		t.Fatalf("attachments = %+v", v.Attachments)
 	}
 }
+
+// TestVolumeMetadataKeys covers the per-key metadata calls and the
+// availability zone listing, which gophercloud's block storage package
+// does not wrap, with plain requests.
+func TestVolumeMetadataKeys(t *testing.T) {
+	cloud := start(t)
+	bc := clientsFor(t, cloud.Admin(t)).block
+	v, err := volumes.Create(ctx, bc, volumes.CreateOpts{Size: 1, Metadata: map[string]string{"a": "1"}}, nil).Extract()
+	must(t, err)
+	call := func(method, path string, body any, ok int, out any) {
+		t.Helper()
+		resp, err := bc.Request(ctx, method, bc.ServiceURL(path), &gophercloud.RequestOpts{JSONBody: body, JSONResponse: out, OkCodes: []int{ok}})
+		must(t, err)
+		resp.Body.Close()
+	}
+	var meta struct {
+		Meta map[string]string `json:"meta"`
+	}
+	call(http.MethodPut, "volumes/"+v.ID+"/metadata/b", map[string]any{"meta": map[string]string{"b": "2"}}, http.StatusOK, &meta)
+	call(http.MethodGet, "volumes/"+v.ID+"/metadata/b", nil, http.StatusOK, &meta)
+	if meta.Meta["b"] != "2" {
+		t.Fatalf("metadata key b = %v", meta.Meta)
+	}
+	call(http.MethodDelete, "volumes/"+v.ID+"/metadata/a", nil, http.StatusOK, nil)
+	var all struct {
+		Metadata map[string]string `json:"metadata"`
+	}
+	call(http.MethodPut, "volumes/"+v.ID+"/metadata", map[string]any{"metadata": map[string]string{"c": "3"}}, http.StatusOK, &all)
+	call(http.MethodGet, "volumes/"+v.ID+"/metadata", nil, http.StatusOK, &all)
+	if len(all.Metadata) != 1 || all.Metadata["c"] != "3" {
+		t.Fatalf("metadata after PUT = %v", all.Metadata)
+	}
+	_, err = bc.Request(ctx, http.MethodGet, bc.ServiceURL("volumes", v.ID, "metadata", "a"), &gophercloud.RequestOpts{OkCodes: []int{200}})
+	wantFault(t, err, http.StatusNotFound, "itemNotFound", "no metadata with key a")
+	var zones struct {
+		Info []struct {
+			ZoneName  string          `json:"zoneName"`
+			ZoneState map[string]bool `json:"zoneState"`
+		} `json:"availabilityZoneInfo"`
+	}
+	call(http.MethodGet, "os-availability-zone", nil, http.StatusOK, &zones)
+	if len(zones.Info) != 1 || zones.Info[0].ZoneName != "nova" || !zones.Info[0].ZoneState["available"] {
+		t.Fatalf("availability zones = %+v", zones)
+	}
+}

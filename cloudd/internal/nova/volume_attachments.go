@@ -140,3 +140,13 @@ func (a *API) fillVolumes(r *http.Request, views []*serverView) error {
 	}
 	return nil
 }
+
+// writeServer answers with one server's view, its volumes included.
+func (a *API) writeServer(w http.ResponseWriter, r *http.Request, srv compute.Server) error {
+	view := serverJSON(r, srv)
+	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": view})
+	return nil
+}
