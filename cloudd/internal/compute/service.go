@@ -46,7 +46,7 @@ type Service struct {
 	Volumes Volumes
 
 	tasks   *tasks.Runner
-	cloudID string        // this deployment's id, set by ConnectHosts
+	cloudID string // this deployment's id, set by ConnectHosts
 }
 
 // New returns the compute service.
