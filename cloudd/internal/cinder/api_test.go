@@ -210,3 +210,21 @@ func TestVolumeMetadataKeys(t *testing.T) {
 		t.Fatalf("availability zones = %+v", zones)
 	}
 }
+
+// TestAdminActions: os-reset_status and os-force_delete are the admin's
+// way out of a status a failure left behind; members may not use them.
+func TestAdminActions(t *testing.T) {
+	cloud := start(t)
+	admin := clientsFor(t, cloud.Admin(t)).block
+	member := clientsFor(t, cloud.Member(t, "stuck")).block
+	v, err := volumes.Create(ctx, member, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	waitVolume(t, member, v.ID, "available")
+	wantFault(t, volumes.ResetStatus(ctx, member, v.ID, volumes.ResetStatusOpts{Status: "error"}).ExtractErr(), http.StatusForbidden, "forbidden", "")
+	wantFault(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "stuck"}).ExtractErr(), http.StatusBadRequest, "badRequest", "not a volume status")
+	must(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "deleting"}).ExtractErr())
+	wantFault(t, volumes.Delete(ctx, member, v.ID, nil).ExtractErr(), http.StatusBadRequest, "badRequest", "must be available or error")
+	wantFault(t, volumes.ForceDelete(ctx, member, v.ID).ExtractErr(), http.StatusForbidden, "forbidden", "")
+	must(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr())
+	waitVolume(t, member, v.ID, "deleted")
+}

@@ -312,6 +312,18 @@ func (a *API) volumeAction(w http.ResponseWriter, r *http.Request) error {
 			}
 			w.WriteHeader(http.StatusOK)
 			return nil
+		case "os-reset_status":
+			var args struct {
+				Status string `json:"status"`
+			}
+			_ = json.Unmarshal(raw, &args)
+			if err := a.Volumes.ResetStatus(ctx, c, id, args.Status); err != nil {
+				return err
+			}
+		case "os-force_delete":
+			if err := a.Volumes.ForceDelete(ctx, c, id); err != nil {
+				return err
+			}
 		default:
 			return osapi.Errorf(http.StatusBadRequest, "There is no such action: %s", action)
 		}
