@@ -86,8 +86,12 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !emptyJSON(b.BlockDeviceMapping) || !emptyJSON(b.BlockDeviceMappingV2) {
-		return osapi.Errorf(http.StatusBadRequest, "Block device mappings are not supported yet: Stratus has no block storage service.")
+	if !emptyJSON(b.BlockDeviceMapping) {
+		return osapi.Errorf(http.StatusBadRequest, "The legacy block_device_mapping is not supported; use block_device_mapping_v2.")
+	}
+	boot, err := parseBootMapping(b.BlockDeviceMappingV2)
+	if err != nil {
+		return err
 	}
 	if (b.MinCount != nil && *b.MinCount != 1) || (b.MaxCount != nil && *b.MaxCount != 1) {
 		return osapi.Errorf(http.StatusBadRequest, "Creating several servers in one request is not supported; create them one by one.")
@@ -98,10 +102,10 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 			hints = *h
 		}
 	}
-	srv, err := a.Compute.Create(r.Context(), claims(r), compute.CreateRequest{
+	srv, err := a.createWithBoot(r, compute.CreateRequest{
 		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
 		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints, Networks: nets,
-	})
+	}, boot)
 	if err != nil {
 		return err
 	}
@@ -134,7 +138,7 @@ type serverView struct {
 	UserID           string            `json:"user_id"`
 	Metadata         map[string]string `json:"metadata"`
 	HostID           string            `json:"hostId"`
-	Image            refView           `json:"image"`
+	Image            any               `json:"image"` // "" when booted from a volume, as Nova
 	Flavor           refView           `json:"flavor"`
 	Created          string            `json:"created"`
 	Updated          string            `json:"updated"`
@@ -152,7 +156,7 @@ type serverView struct {
 	TaskState        *string           `json:"OS-EXT-STS:task_state"`
 	VMState          string            `json:"OS-EXT-STS:vm_state"`
 	PowerState       int               `json:"OS-EXT-STS:power_state"`
-	Volumes          []struct{}        `json:"os-extended-volumes:volumes_attached"`
+	Volumes          []attachedVolume  `json:"os-extended-volumes:volumes_attached"`
 	SecurityGroups   []nameView        `json:"security_groups"`
 	Fault            *faultView        `json:"fault,omitempty"`
 	*adminView
@@ -193,10 +197,13 @@ func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serv
 		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
-		Volumes: []struct{}{}, SecurityGroups: defaultGroups, Addresses: addrs,
+		Volumes: []attachedVolume{}, SecurityGroups: defaultGroups, Addresses: addrs,
 	}
 	if out.Addresses == nil {
 		out.Addresses = serverAddresses{}
+	}
+	if srv.ImageID == "" {
+		out.Image = ""
 	}
 	if srv.LaunchedAt != nil {
 		out.LaunchedAt = optional(srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000"))
@@ -255,9 +262,12 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 			}
 		}
 		out := make([]any, len(list))
+		var views []*serverView
 		for i, srv := range list {
 			if detail {
-				out[i] = serverJSON(r, srv, addrs[srv.ID])
+				v := serverJSON(r, srv, addrs[srv.ID])
+				views = append(views, &v)
+				out[i] = views[len(views)-1]
 			} else {
 				out[i] = struct {
 					ID    string       `json:"id"`
@@ -265,6 +275,9 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 					Links []osapi.Link `json:"links"`
 				}{srv.ID, srv.Name, serverLinks(r, srv.ID)}
 			}
+		}
+		if err := a.fillVolumes(r, views); err != nil {
+			return err
 		}
 		body := map[string]any{"servers": out}
 		last := ""
@@ -284,11 +297,21 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return a.writeServer(w, r, srv)
+}
+
+// writeServer answers with one server's view, its addresses and volumes
+// included.
+func (a *API) writeServer(w http.ResponseWriter, r *http.Request, srv compute.Server) error {
 	addrs, err := a.addresses(r, srv)
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
+	view := serverJSON(r, srv, addrs[srv.ID])
+	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": view})
 	return nil
 }
 
@@ -311,12 +334,7 @@ func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := a.addresses(r, srv)
-	if err != nil {
-		return err
-	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
-	return nil
+	return a.writeServer(w, r, srv)
 }
 
 func (a *API) deleteServer(w http.ResponseWriter, r *http.Request) error {
