@@ -30,7 +30,7 @@ APT_PKGS=(
 	libvirt-dev pkg-config  # cgo build of libvirt.org/go/libvirt
 	libvirt-daemon-system   # libvirtd, virtlogd, virsh
 	qemu-system-x86 qemu-utils
-	dnsmasq-base nftables   # libvirt NAT networks; the host dataplane (DHCP, security groups, NAT)
+	dnsmasq-base nftables iproute2 # the host dataplane (DHCP, security groups, NAT)
 	busybox-static          # udhcpc for the host dataplane tests
 	syslinux syslinux-common mtools dosfstools # scripts/build-guest-image.sh (boot disk)
 )
