@@ -8,6 +8,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
+	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
 // volumeCycle creates a volume, attaches it to serverID, detaches it and
@@ -56,7 +57,7 @@ func BenchmarkVolumeCycleRealGuest(b *testing.B) {
 	hypervisortest.RequireSystemLibvirt(b)
 	cloud := start(b, "qemu:///system")
 	c := clientsFor(b, cloud.Admin(b))
-	imageID := uploadImage(b, c.image, "stratus-tiny", tinyImage(b))
+	imageID := uploadImage(b, c.image, "stratus-tiny", testenv.TinyGuestImage(b))
 	serverID := bootServer(b, c.compute, c.compute, imageID, "bench-guest", []byte(diskWatcher))
 	// Unplugging needs the guest's kernel up to answer ACPI.
 	lastDisks(b, c.compute, serverID, func(d string) bool { return d != "" })

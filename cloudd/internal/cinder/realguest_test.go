@@ -2,9 +2,7 @@ package cinder_test
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
+	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
 // diskWatcher is user data for the tiny guest: a background loop that
@@ -40,27 +39,6 @@ const diskWatcher = `#!/bin/sh
 ) </dev/null >/dev/console 2>&1 &
 echo STRATUS-WATCHER-STARTED
 `
-
-// tinyImage builds (or reuses, from the shared cache) the tiny guest image.
-func tinyImage(t testing.TB) []byte {
-	t.Helper()
-	script, err := filepath.Abs("../../../scripts/build-guest-image.sh")
-	must(t, err)
-	cmd := exec.Command(script)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("building the tiny guest image: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 {
-		t.Fatal("build-guest-image.sh printed no path")
-	}
-	data, err := os.ReadFile(lines[len(lines)-1])
-	must(t, err)
-	return data
-}
 
 // lastDisks returns the guest's last reported disk list, waiting until
 // ok accepts it.
@@ -92,7 +70,7 @@ func TestRealGuestHotPlug(t *testing.T) {
 	hypervisortest.RequireSystemLibvirt(t)
 	cloud := start(t, "qemu:///system")
 	c := clientsFor(t, cloud.Admin(t))
-	imageID := uploadImage(t, c.image, "stratus-tiny", tinyImage(t))
+	imageID := uploadImage(t, c.image, "stratus-tiny", testenv.TinyGuestImage(t))
 	serverID := bootServer(t, c.compute, c.compute, imageID, "hotplug", []byte(diskWatcher))
 	before := lastDisks(t, c.compute, serverID, func(d string) bool { return strings.Contains(d, "vda") })
 
@@ -135,7 +113,7 @@ func TestRealGuestBootFromVolume(t *testing.T) {
 	hypervisortest.RequireSystemLibvirt(t)
 	cloud := start(t, "qemu:///system")
 	c := clientsFor(t, cloud.Admin(t))
-	imageID := uploadImage(t, c.image, "stratus-tiny", tinyImage(t))
+	imageID := uploadImage(t, c.image, "stratus-tiny", testenv.TinyGuestImage(t))
 	srv, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "bfv-guest", FlavorRef: flavorFor(t, c.compute),
 		UserData: []byte(diskWatcher), BlockDevice: []servers.BlockDevice{{SourceType: servers.SourceImage,
 			DestinationType: servers.DestinationVolume, UUID: imageID, VolumeSize: 1, DeleteOnTermination: true}}}, nil).Extract()

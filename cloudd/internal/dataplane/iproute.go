@@ -19,8 +19,6 @@ type link struct {
 	Flags    []string `json:"flags"`
 	LinkInfo struct {
 		Kind string `json:"info_kind"`
-		// Data differs by kind; vxlanInfo reads it for VXLAN devices.
-		Data json.RawMessage `json:"info_data"`
 	} `json:"linkinfo"`
 	AddrInfo []struct {
 		Family    string `json:"family"`
@@ -28,21 +26,6 @@ type link struct {
 		PrefixLen int    `json:"prefixlen"`
 		Scope     string `json:"scope"`
 	} `json:"addr_info"`
-}
-
-// vxlanData is the part of a VXLAN device's info_data the dataplane reads.
-type vxlanData struct {
-	ID    int    `json:"id"`
-	Local string `json:"local"`
-	Port  int    `json:"port"`
-}
-
-func (k link) vxlanInfo() (vxlanData, bool) {
-	var d vxlanData
-	if k.LinkInfo.Kind != "vxlan" || json.Unmarshal(k.LinkInfo.Data, &d) != nil {
-		return d, false
-	}
-	return d, true
 }
 
 func (k link) up() bool { return slices.Contains(k.Flags, "UP") }

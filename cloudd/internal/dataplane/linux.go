@@ -43,7 +43,6 @@ var _ Applier = (*Linux)(nil)
 // desired State; kept in the state directory so restarts forget nothing.
 type owned struct {
 	Bridges    []string `json:"bridges"`
-	Tunnels    []string `json:"tunnels"` // VXLAN devices
 	Namespaces []string `json:"namespaces"`
 }
 
@@ -78,9 +77,6 @@ func (l *Linux) Apply(ctx context.Context, s State) error {
 	}
 	// The rest is independent: one failing part does not hold up the others.
 	var errs []error
-	if err := l.applyTunnels(ctx, s); err != nil {
-		errs = append(errs, fmt.Errorf("vxlan: %w", err))
-	}
 	if err := l.applyFirewall(ctx, s); err != nil {
 		errs = append(errs, fmt.Errorf("security groups: %w", err))
 	}
@@ -150,8 +146,8 @@ func (l *Linux) removeStale(ctx context.Context, prev, want owned) error {
 			errs = append(errs, l.removeNamespace(ctx, ns))
 		}
 	}
-	for _, link := range slices.Concat(prev.Tunnels, prev.Bridges) {
-		if !slices.Contains(want.Tunnels, link) && !slices.Contains(want.Bridges, link) {
+	for _, link := range prev.Bridges {
+		if !slices.Contains(want.Bridges, link) {
 			errs = append(errs, deleteLink(ctx, "", link))
 		}
 	}
@@ -162,9 +158,6 @@ func desiredOwned(s State) owned {
 	var o owned
 	for _, n := range s.Networks {
 		o.Bridges = append(o.Bridges, BridgeName(n.ID))
-		if n.VNI != 0 {
-			o.Tunnels = append(o.Tunnels, vxlanName(n.VNI))
-		}
 		if dhcpSubnets(n) != nil {
 			o.Namespaces = append(o.Namespaces, dhcpNamespace(n.ID))
 		}
@@ -181,7 +174,7 @@ func union(a, b owned) owned {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	return owned{Bridges: merge(a.Bridges, b.Bridges), Tunnels: merge(a.Tunnels, b.Tunnels), Namespaces: merge(a.Namespaces, b.Namespaces)}
+	return owned{Bridges: merge(a.Bridges, b.Bridges), Namespaces: merge(a.Namespaces, b.Namespaces)}
 }
 
 func (l *Linux) ownedPath() string { return filepath.Join(l.stateDir, "owned.json") }

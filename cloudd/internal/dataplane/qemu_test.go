@@ -15,41 +15,15 @@ import (
 	"time"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/configdrive"
+	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
-// requireLibvirtd skips (fails in CI) unless qemu:///system answers.
-func requireLibvirtd(t testing.TB) {
-	t.Helper()
-	if err := exec.Command("virsh", "-c", "qemu:///system", "version").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("libvirtd must answer on qemu:///system in CI (scripts/libvirtd.sh start): %v", err)
-		}
-		t.Skipf("libvirtd not reachable: %v", err)
-	}
-}
-
-// tinyGuestImage builds (or reuses) the project's tiny guest image and
-// returns a private copy in dir, so libvirt relabels only the copy.
+// tinyGuestImage writes a private copy of the tiny guest image into dir,
+// so libvirt relabels only the copy.
 func tinyGuestImage(t testing.TB, dir string) string {
 	t.Helper()
-	script, err := filepath.Abs("../../../scripts/build-guest-image.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(script).Output()
-	if err != nil {
-		t.Fatalf("building the tiny guest image: %v", err)
-	}
-	fields := strings.Fields(string(out))
-	if len(fields) == 0 {
-		t.Fatal("build-guest-image.sh printed no path")
-	}
-	data, err := os.ReadFile(fields[len(fields)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "disk.qcow2")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := os.WriteFile(path, testenv.TinyGuestImage(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -64,7 +38,7 @@ var guestDHCPLine = regexp.MustCompile(`stratus-guest: dhcp eth0 (\S+)/\d+ route
 // security group and floating IP hold, and a rule added live opens a port.
 func TestLinuxDataplaneQEMUGuest(t *testing.T) {
 	requireHostNetworking(t)
-	requireLibvirtd(t)
+	testenv.RequireLibvirtd(t)
 	ctx := context.Background()
 	sc := newScenario()
 	l := newTestLinux(t)

@@ -35,13 +35,10 @@
 // Apply removes only what this instance recorded creating (owned.json in its
 // state directory) and its own nftables tables, never foreign interfaces.
 //
-// Multi-host: a network with a VNI joins its bridges on several hosts over
-// VXLAN (vxlan.go); without one it is local to the host. Only layer 2 spans
-// hosts: DHCP and routers run where a State puts them, so the network
-// service must realise each router on one host only, and a network's DHCP
-// either on one host (with every port it must serve) or on several with a
-// distinct DHCPServer address each. The external network reaches beyond the
-// host only if the operator adds an uplink to its bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
+// Single host: a network's bridge, DHCP and routers live on the host whose
+// State holds them; nothing joins the bridges of two hosts. The external
+// network reaches beyond the host only if the operator adds an uplink to its
+// bridge. IPv6 addresses are anti-spoofed and filtered but not handed out
 // (no router advertisements or DHCPv6), and routers route and NAT IPv4 only.
 // DHCP hands out the subnet's DNS servers; it serves no DNS itself.
 package dataplane
@@ -56,9 +53,6 @@ import (
 // the security groups they use (remote groups resolved to addresses), the
 // routers attached to those networks and their floating IPs.
 type State struct {
-	// TunnelIP is this host's VXLAN endpoint (Neutron's local_ip), needed
-	// when a network has a VNI.
-	TunnelIP       netip.Addr
 	Networks       []Network
 	Ports          []Port
 	SecurityGroups []SecurityGroup
@@ -72,12 +66,6 @@ type Network struct {
 	MTU      int
 	External bool // router:external; routers' gateways and floating IPs live here
 	Subnets  []Subnet
-	// VNI, when not 0, stretches the network across hosts as this VXLAN
-	// segment (UDP 4789), flooded to TunnelPeers: the tunnel endpoints of
-	// the other hosts that have the network. MTU must leave the underlay
-	// 50 bytes for the encapsulation.
-	VNI         int
-	TunnelPeers []netip.Addr
 }
 
 // Subnet is an IPv4 or IPv6 range on a network.

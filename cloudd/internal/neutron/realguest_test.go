@@ -29,6 +29,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
 // webServer is the guest's user data: two web servers, on 8080 (opened by
@@ -47,7 +48,7 @@ var guestDHCP = regexp.MustCompile(`stratus-guest: dhcp eth0 (\S+)/\d+`)
 // opens answers, another port is blocked until a rule added live opens it,
 // and disassociating the floating IP cuts the path again.
 func TestRealGuestNetworking(t *testing.T) {
-	cloudtest.RequireLibvirtd(t)
+	testenv.RequireLibvirtd(t)
 	requireRoot(t)
 	cloud := cloudtest.Start(t, cloudtest.Options{Hosts: []string{"qemu:///system"}, Dataplane: true})
 	admin := cloud.Admin(t)
@@ -118,7 +119,7 @@ func bootGuest(t *testing.T, admin *gophercloud.ProviderClient, cc *gophercloud.
 	must(t, err)
 	img, err := images.Create(ctx, ic, images.CreateOpts{Name: "tiny", DiskFormat: "qcow2", ContainerFormat: "bare"}).Extract()
 	must(t, err)
-	must(t, imagedata.Upload(ctx, ic, img.ID, bytes.NewReader(cloudtest.TinyGuestImage(t))).ExtractErr())
+	must(t, imagedata.Upload(ctx, ic, img.ID, bytes.NewReader(testenv.TinyGuestImage(t))).ExtractErr())
 	flavor, err := flavors.Create(ctx, cc, flavors.CreateOpts{Name: "guest", VCPUs: 1, RAM: 256, Disk: gophercloud.IntToPointer(1)}).Extract()
 	must(t, err)
 	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "web", ImageRef: img.ID, FlavorRef: flavor.ID,

@@ -12,12 +12,13 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
 // prepareTinyGuest uploads the tiny image and a flavor that fits it.
 func prepareTinyGuest(t testing.TB, cc, ic *gophercloud.ServiceClient) (imageID, flavorID string) {
 	t.Helper()
-	imageID = uploadImage(t, ic, "stratus-tiny", cloudtest.TinyGuestImage(t))
+	imageID = uploadImage(t, ic, "stratus-tiny", testenv.TinyGuestImage(t))
 	flavor, err := flavors.Create(novaCtx, cc, flavors.CreateOpts{Name: "guest.tiny", VCPUs: 1, RAM: 256, Disk: gophercloud.IntToPointer(1)}).Extract()
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func waitConsole(t testing.TB, cc *gophercloud.ServiceClient, id, want string, t
 // qemu:///system and reads, on its serial console, the line that proves
 // its user_data ran with the hostname from the config drive.
 func TestRealGuest(t *testing.T) {
-	cloudtest.RequireLibvirtd(t)
+	testenv.RequireLibvirtd(t)
 	cloud, cc, ic := computeClient(t, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(t, cc, ic)
 	id := bootTinyGuest(t, cc, imageID, flavorID, "real-guest")
@@ -106,7 +107,7 @@ func TestRealGuest(t *testing.T) {
 // BenchmarkRealGuestFirstConsoleLine reports the time from the create call
 // to the guest's first console line and to its user_data line, under TCG.
 func BenchmarkRealGuestFirstConsoleLine(b *testing.B) {
-	cloudtest.RequireLibvirtd(b)
+	testenv.RequireLibvirtd(b)
 	_, cc, ic := computeClient(b, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(b, cc, ic)
 	for b.Loop() {
