@@ -9,18 +9,6 @@ import (
 	"testing"
 )
 
-// RequireLibvirtd skips the test unless libvirtd answers on qemu:///system;
-// under CI (CI set) it fails instead, since CI starts libvirtd.
-func RequireLibvirtd(t testing.TB) {
-	t.Helper()
-	if err := exec.Command("virsh", "-c", "qemu:///system", "version").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("libvirtd must answer on qemu:///system in CI (scripts/libvirtd.sh start): %v", err)
-		}
-		t.Skipf("libvirtd not reachable: %v", err)
-	}
-}
-
 // TinyGuestImage returns the project's tiny guest image (qcow2), built by
 // scripts/build-guest-image.sh or reused from its cache.
 func TinyGuestImage(t testing.TB) []byte {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/configdrive"
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
 	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
@@ -38,7 +39,7 @@ var guestDHCPLine = regexp.MustCompile(`stratus-guest: dhcp eth0 (\S+)/\d+ route
 // security group and floating IP hold, and a rule added live opens a port.
 func TestLinuxDataplaneQEMUGuest(t *testing.T) {
 	requireHostNetworking(t)
-	testenv.RequireLibvirtd(t)
+	hypervisortest.RequireSystemLibvirt(t)
 	ctx := context.Background()
 	sc := newScenario()
 	l := newTestLinux(t)

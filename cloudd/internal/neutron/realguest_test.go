@@ -29,6 +29,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
 	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
@@ -48,7 +49,7 @@ var guestDHCP = regexp.MustCompile(`stratus-guest: dhcp eth0 (\S+)/\d+`)
 // opens answers, another port is blocked until a rule added live opens it,
 // and disassociating the floating IP cuts the path again.
 func TestRealGuestNetworking(t *testing.T) {
-	testenv.RequireLibvirtd(t)
+	hypervisortest.RequireSystemLibvirt(t)
 	requireRoot(t)
 	cloud := cloudtest.Start(t, cloudtest.Options{Hosts: []string{"qemu:///system"}, Dataplane: true})
 	admin := cloud.Admin(t)

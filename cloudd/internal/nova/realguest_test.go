@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
 	"github.com/stratus-cloud/stratus/internal/testenv"
 )
 
@@ -66,7 +67,7 @@ func waitConsole(t testing.TB, cc *gophercloud.ServiceClient, id, want string, t
 // qemu:///system and reads, on its serial console, the line that proves
 // its user_data ran with the hostname from the config drive.
 func TestRealGuest(t *testing.T) {
-	testenv.RequireLibvirtd(t)
+	hypervisortest.RequireSystemLibvirt(t)
 	cloud, cc, ic := computeClient(t, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(t, cc, ic)
 	id := bootTinyGuest(t, cc, imageID, flavorID, "real-guest")
@@ -107,7 +108,7 @@ func TestRealGuest(t *testing.T) {
 // BenchmarkRealGuestFirstConsoleLine reports the time from the create call
 // to the guest's first console line and to its user_data line, under TCG.
 func BenchmarkRealGuestFirstConsoleLine(b *testing.B) {
-	testenv.RequireLibvirtd(b)
+	hypervisortest.RequireSystemLibvirt(b)
 	_, cc, ic := computeClient(b, cloudtest.Options{Hosts: []string{"qemu:///system"}})
 	imageID, flavorID := prepareTinyGuest(b, cc, ic)
 	for b.Loop() {
