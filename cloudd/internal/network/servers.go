@@ -71,27 +71,70 @@ func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, z
 			return osapi.Errorf(http.StatusConflict, "Multiple possible networks found, use a Network ID to be more specific.")
 		}
 	}
-	owner := "compute:" + zone
 	for _, r := range reqs {
-		if r.PortID != "" {
-			if err := s.claimPort(ctx, c, r.PortID, serverID, owner); err != nil {
-				return err
-			}
-			continue
-		}
-		req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner}
-		if r.FixedIP != "" {
-			req.FixedIPs = &[]FixedIP{{IPAddress: r.FixedIP}}
-		}
-		p, err := s.CreatePort(ctx, c, req)
-		if err != nil {
-			return err
-		}
-		if _, err := s.pool.Exec(ctx, "UPDATE ports SET delete_with_device = true WHERE id = $1", p.ID); err != nil {
+		if _, err := s.attach(ctx, c, serverID, zone, r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// attach creates or claims one port for a server.
+func (s *Service) attach(ctx context.Context, c *token.Claims, serverID, zone string, r ServerNetwork) (string, error) {
+	owner := "compute:" + zone
+	if r.PortID != "" {
+		return r.PortID, s.claimPort(ctx, c, r.PortID, serverID, owner)
+	}
+	req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner, deleteWithDevice: true}
+	if r.FixedIP != "" {
+		req.FixedIPs = &[]FixedIP{{IPAddress: r.FixedIP}}
+	}
+	p, err := s.CreatePort(ctx, c, req)
+	return p.ID, err
+}
+
+// AttachServerPort gives a running server one more port (os-interface).
+func (s *Service) AttachServerPort(ctx context.Context, c *token.Claims, serverID, zone string, r ServerNetwork) (Port, error) {
+	id, err := s.attach(ctx, c, serverID, zone, r)
+	if err != nil {
+		return Port{}, novaError(err)
+	}
+	return s.getPort(ctx, s.pool, id)
+}
+
+// DetachServerPort takes a port off a server: deleted when it was created
+// for the server, unbound when the user passed it in.
+func (s *Service) DetachServerPort(ctx context.Context, serverID, portID string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var owned bool
+		err := tx.QueryRow(ctx, "SELECT delete_with_device FROM ports WHERE id = $1 AND device_id = $2 FOR UPDATE", portID, serverID).Scan(&owned)
+		if err == pgx.ErrNoRows {
+			return osapi.Errorf(http.StatusNotFound, "Port %s is not attached", portID)
+		}
+		if err != nil {
+			return err
+		}
+		if !owned {
+			_, err := tx.Exec(ctx, `UPDATE ports SET device_id = '', device_owner = '', binding_host_id = '',
+				revision_number = revision_number + 1, updated_at = now() WHERE id = $1`, portID)
+			return err
+		}
+		p, err := s.getPort(ctx, tx, portID)
+		if err != nil {
+			return err
+		}
+		return s.deletePort(ctx, tx, p)
+	})
+}
+
+// ServerPorts lists the ports attached to a server, in attach order.
+func (s *Service) ServerPorts(ctx context.Context, serverID string) ([]Port, error) {
+	rows, _ := s.pool.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.device_id = $1 AND p.device_owner LIKE 'compute:%' ORDER BY p.created_at, p.id", serverID)
+	list, err := pgx.CollectRows(rows, scanPort)
+	if err != nil {
+		return nil, err
+	}
+	return list, fillPorts(ctx, s.pool, list)
 }
 
 // claimPort attaches an existing, unattached port of the caller's to a server.

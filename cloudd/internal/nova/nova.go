@@ -33,6 +33,7 @@ func (a *API) Routes() http.Handler {
 			a.serverGroupRoutes(r)
 			a.quotaRoutes(r)
 			a.serverRoutes(r)
+			a.interfaceRoutes(r)
 			a.hostRoutes(r)
 		})
 	})
