@@ -31,6 +31,9 @@ import (
 type Service struct {
 	pool   *pgxpool.Pool
 	Quotas *quota.Store
+	// OnBind, when set, brings a host's dataplane up to date after ports
+	// were bound to it, before compute defines a domain plugged into them.
+	OnBind func(ctx context.Context, host string) error
 	// watchers are signalled after every committed write that may change
 	// a host's dataplane; dataplane loops listen.
 	mu       sync.Mutex

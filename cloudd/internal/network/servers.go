@@ -205,6 +205,9 @@ func (s *Service) BindServer(ctx context.Context, serverID, host string) ([]NIC,
 		nics, err = s.serverNICs(ctx, tx, serverID)
 		return err
 	})
+	if err == nil && len(nics) > 0 && s.OnBind != nil {
+		err = s.OnBind(ctx, host)
+	}
 	return nics, err
 }
 
