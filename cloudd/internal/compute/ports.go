@@ -18,23 +18,24 @@ import (
 // server at create time, bound to its host when it is scheduled, released
 // when it is deleted, and the addresses shown with it.
 type Networking interface {
-	AttachServer(ctx context.Context, c *token.Claims, serverID, zone string, reqs []network.ServerNetwork) error
+	AttachServer(ctx context.Context, c *token.Claims, serverID, zone string, reqs []network.ServerNetwork, groups []string) error
 	BindServer(ctx context.Context, serverID, host string) ([]network.NIC, error)
 	ReleaseServer(ctx context.Context, serverID string) error
 	ServerAddresses(ctx context.Context, serverIDs []string) (map[string]map[string][]network.ServerAddress, error)
 	AttachServerPort(ctx context.Context, c *token.Claims, serverID, zone string, req network.ServerNetwork) (network.Port, error)
 	DetachServerPort(ctx context.Context, serverID, portID string) error
 	ServerPorts(ctx context.Context, serverID string) ([]network.Port, error)
+	ServerGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error)
 }
 
 // attachPorts gives a server being created its ports (see
 // network.Service.AttachServer); without a network service servers have
 // no NICs.
-func (s *Service) attachPorts(ctx context.Context, c *token.Claims, srv Server, reqs []network.ServerNetwork) error {
+func (s *Service) attachPorts(ctx context.Context, c *token.Claims, srv Server, req CreateRequest) error {
 	if s.Networking == nil {
 		return nil
 	}
-	return s.Networking.AttachServer(ctx, c, srv.ID, zoneOf(srv), reqs)
+	return s.Networking.AttachServer(ctx, c, srv.ID, zoneOf(srv), req.Networks, req.SecurityGroups)
 }
 
 // zoneOf is the zone in a server's ports' device_owner (compute:<zone>).
@@ -60,6 +61,14 @@ func (s *Service) bindPorts(ctx context.Context, srv Server) ([]network.NIC, err
 		return nil, nil
 	}
 	return s.Networking.BindServer(ctx, srv.ID, srv.HostName)
+}
+
+// SecurityGroupNames returns the security groups of servers' ports.
+func (s *Service) SecurityGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error) {
+	if s.Networking == nil {
+		return map[string][]string{}, nil
+	}
+	return s.Networking.ServerGroupNames(ctx, serverIDs)
 }
 
 // Addresses returns the addresses of servers by network name.

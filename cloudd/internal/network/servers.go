@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,6 +24,8 @@ type ServerNetwork struct {
 	NetworkID string
 	PortID    string
 	FixedIP   string
+
+	securityGroups *[]string // for a port created on NetworkID; nil: the default group
 }
 
 // novaError turns a networking error into the Nova error a server create
@@ -44,7 +47,7 @@ func novaError(err error) error {
 // (auto), the server gets a port on the one network its project can use,
 // none if there is none, and a 409 if there are several. On error nothing
 // is left attached.
-func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, zone string, reqs []ServerNetwork) (err error) {
+func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, zone string, reqs []ServerNetwork, groups []string) (err error) {
 	defer func() {
 		if err != nil {
 			_ = s.ReleaseServer(context.WithoutCancel(ctx), serverID)
@@ -71,12 +74,59 @@ func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, z
 			return osapi.Errorf(http.StatusConflict, "Multiple possible networks found, use a Network ID to be more specific.")
 		}
 	}
+	groupIDs, err := s.groupIDs(ctx, c.ProjectID, groups)
+	if err != nil {
+		return err
+	}
 	for _, r := range reqs {
+		r.securityGroups = groupIDs
 		if _, err := s.attach(ctx, c, serverID, zone, r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// groupIDs resolves the security groups of a server create (names or
+// ids, as Nova takes them) in project; nil for none asked.
+func (s *Service) groupIDs(ctx context.Context, project string, names []string) (*[]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if _, err := s.ensureDefaultGroup(ctx, project); err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, name := range names {
+		rows, _ := s.pool.Query(ctx, "SELECT id FROM security_groups WHERE project_id = $1 AND (name = $2 OR id = $2)", project, name)
+		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		switch {
+		case err != nil:
+			return nil, err
+		case len(found) == 0:
+			return nil, osapi.Errorf(http.StatusBadRequest, "Security group %s not found for project %s.", name, project)
+		case len(found) > 1:
+			return nil, osapi.Errorf(http.StatusConflict, "Multiple security groups found matching '%s'. Use an ID to be more specific.", name)
+		}
+		if !slices.Contains(ids, found[0]) {
+			ids = append(ids, found[0])
+		}
+	}
+	return &ids, nil
+}
+
+// ServerGroupNames returns, per server, the names of its ports' security groups.
+func (s *Service) ServerGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT p.device_id, g.name FROM ports p
+		JOIN port_security_groups pg ON pg.port_id = p.id JOIN security_groups g ON g.id = pg.security_group_id
+		WHERE p.device_id = ANY($1) AND p.device_owner LIKE 'compute:%' ORDER BY 1, 2`, serverIDs)
+	out := map[string][]string{}
+	var server, name string
+	_, err := pgx.ForEachRow(rows, []any{&server, &name}, func() error {
+		out[server] = append(out[server], name)
+		return nil
+	})
+	return out, err
 }
 
 // attach creates or claims one port for a server.
@@ -85,7 +135,7 @@ func (s *Service) attach(ctx context.Context, c *token.Claims, serverID, zone st
 	if r.PortID != "" {
 		return r.PortID, s.claimPort(ctx, c, r.PortID, serverID, owner)
 	}
-	req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner, deleteWithDevice: true}
+	req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner, SecurityGroups: r.securityGroups, deleteWithDevice: true}
 	if r.FixedIP != "" {
 		req.FixedIPs = &[]FixedIP{{IPAddress: r.FixedIP}}
 	}

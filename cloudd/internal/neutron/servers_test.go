@@ -16,6 +16,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -282,5 +283,30 @@ func TestInterfaceAttach(t *testing.T) {
 	err = attachinterfaces.Delete(ctx, cc, srv.ID, mine.ID).ExtractErr()
 	if !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		t.Fatalf("detaching a detached port: %v", err)
+	}
+}
+
+func TestServerSecurityGroups(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "guarded")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	newNet(t, nc, "only", "10.56.0.0/24")
+	web, err := groups.Create(ctx, nc, groups.CreateOpts{Name: "web"}).Extract()
+	must(t, err)
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "g", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"web"}}, nil).Extract()
+	must(t, err)
+	got := waitActive(t, cc, srv.ID)
+	if len(got.SecurityGroups) != 1 || got.SecurityGroups[0]["name"] != "web" {
+		t.Fatalf("server security groups %v", got.SecurityGroups)
+	}
+	if list := serverPorts(t, nc, srv.ID); len(list) != 1 || len(list[0].SecurityGroups) != 1 || list[0].SecurityGroups[0] != web.ID {
+		t.Fatalf("server ports %+v", list)
+	}
+	_, err = servers.Create(ctx, cc, servers.CreateOpts{Name: "h", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"nope"}}, nil).Extract()
+	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		t.Fatalf("unknown security group: %v", err)
 	}
 }

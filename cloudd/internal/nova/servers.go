@@ -101,14 +101,21 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	srv, err := a.Compute.Create(r.Context(), claims(r), compute.CreateRequest{
 		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
 		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints, Networks: nets,
+		SecurityGroups: groupNames(b.SecurityGroups),
 	})
 	if err != nil {
 		return err
 	}
+	groups := []nameView{}
+	for _, g := range groupNames(b.SecurityGroups) {
+		groups = append(groups, nameView{Name: g})
+	}
+	if len(groups) == 0 {
+		groups = defaultGroups
+	}
 	w.Header().Set("Location", serverLink(r, srv.ID, false))
 	osapi.WriteJSON(w, http.StatusAccepted, map[string]any{"server": map[string]any{
-		"id": srv.ID, "links": serverLinks(r, srv.ID), "OS-DCF:diskConfig": "MANUAL",
-		"security_groups": []map[string]string{{"name": "default"}},
+		"id": srv.ID, "links": serverLinks(r, srv.ID), "OS-DCF:diskConfig": "MANUAL", "security_groups": groups,
 	}})
 	return nil
 }
@@ -182,7 +189,7 @@ type faultView struct {
 
 var defaultGroups = []nameView{{Name: "default"}}
 
-func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serverView {
+func serverJSON(r *http.Request, srv compute.Server, net serverNetworking) serverView {
 	base := osapi.BaseURL(r)
 	ref := func(kind, id string) refView {
 		return refView{ID: id, Links: []osapi.Link{{Rel: "bookmark", Href: base + "/compute/" + kind + "/" + id}}}
@@ -193,10 +200,13 @@ func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serv
 		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
-		Volumes: []struct{}{}, SecurityGroups: defaultGroups, Addresses: addrs,
+		Volumes: []struct{}{}, SecurityGroups: net.groups, Addresses: net.addresses,
 	}
 	if out.Addresses == nil {
 		out.Addresses = serverAddresses{}
+	}
+	if out.SecurityGroups == nil {
+		out.SecurityGroups = defaultGroups
 	}
 	if srv.LaunchedAt != nil {
 		out.LaunchedAt = optional(srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000"))
@@ -248,16 +258,16 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var addrs map[string]serverAddresses
+		var net map[string]serverNetworking
 		if detail {
-			if addrs, err = a.addresses(r, list...); err != nil {
+			if net, err = a.networking(r, list...); err != nil {
 				return err
 			}
 		}
 		out := make([]any, len(list))
 		for i, srv := range list {
 			if detail {
-				out[i] = serverJSON(r, srv, addrs[srv.ID])
+				out[i] = serverJSON(r, srv, net[srv.ID])
 			} else {
 				out[i] = struct {
 					ID    string       `json:"id"`
@@ -284,11 +294,11 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := a.addresses(r, srv)
+	net, err := a.networking(r, srv)
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, net[srv.ID])})
 	return nil
 }
 
@@ -311,11 +321,11 @@ func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := a.addresses(r, srv)
+	net, err := a.networking(r, srv)
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, net[srv.ID])})
 	return nil
 }
 
