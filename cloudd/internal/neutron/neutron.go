@@ -8,6 +8,7 @@ package neutron
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -134,8 +135,7 @@ func emptyValue(raw json.RawMessage) bool {
 
 func describe(err error) string {
 	var typeErr *json.UnmarshalTypeError
-	if e, ok := err.(*json.UnmarshalTypeError); ok {
-		typeErr = e
+	if errors.As(err, &typeErr) {
 		return fmt.Sprintf("'%s' has the wrong type (%s).", typeErr.Field, typeErr.Value)
 	}
 	return err.Error()
