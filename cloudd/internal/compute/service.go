@@ -44,11 +44,6 @@ type Service struct {
 	Hosts  *hypervisor.Pool
 	// Networking gives servers their ports; nil: servers boot without NICs.
 	Networking Networking
-	// Dataplanes realises a host's networking on demand; nil: hosts have
-	// no dataplane.
-	Dataplanes interface {
-		Converge(ctx context.Context, host string) error
-	}
 	// Volumes is told about deleted servers; nil without block storage.
 	Volumes Volumes
 

@@ -28,8 +28,8 @@ type Dataplanes struct {
 	Applier  func(h Host) dataplane.Applier
 	Interval time.Duration // default 10s
 
-	mu     sync.Mutex // one host's state computed and applied at a time
-	logged sync.Map   // hosts whose missing dataplane was logged once
+	logged   sync.Map // hosts whose missing dataplane was logged once
+	applying sync.Map // host name -> *sync.Mutex
 }
 
 // Loop returns the background loop that runs RunOnce.
@@ -50,28 +50,29 @@ func (d *Dataplanes) RunOnce(ctx context.Context) error {
 	}
 	var errs []error
 	for _, h := range hosts {
-		errs = append(errs, d.apply(ctx, h))
+		if err := d.apply(ctx, h); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
 
-// Converge applies one host's desired state now, for a caller that must
-// not go on before it holds: a guest's bridge must exist before it starts.
-func (d *Dataplanes) Converge(ctx context.Context, host string) error {
+// ApplyHost brings one host's dataplane up to date now; compute calls it
+// (through Service.OnBind) after binding a server's ports, so the bridges
+// exist before the domain that plugs into them.
+func (d *Dataplanes) ApplyHost(ctx context.Context, name string) error {
 	hosts, err := d.Hosts(ctx)
 	if err != nil {
 		return err
 	}
 	for _, h := range hosts {
-		if h.Name == host {
+		if h.Name == name {
 			return d.apply(ctx, h)
 		}
 	}
 	return nil
 }
 
-// apply computes and applies h's state. Both happen under one lock, so a
-// state computed earlier can never be applied over a newer one.
 func (d *Dataplanes) apply(ctx context.Context, h Host) error {
 	var applier dataplane.Applier
 	switch {
@@ -85,8 +86,10 @@ func (d *Dataplanes) apply(ctx context.Context, h Host) error {
 		d.logOnce(h, "no dataplane for this host: ports bound to it get no bridges, DHCP or security groups")
 		return nil
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	// One apply at a time per host: the loop and a server build may meet.
+	mu, _ := d.applying.LoadOrStore(h.Name, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	st, err := d.Network.HostState(ctx, h.Name)
 	if err == nil {
 		err = applier.Apply(ctx, st)

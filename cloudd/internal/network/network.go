@@ -31,8 +31,11 @@ import (
 type Service struct {
 	pool   *pgxpool.Pool
 	Quotas *quota.Store
+	// OnBind, when set, brings a host's dataplane up to date after ports
+	// were bound to it, before compute defines a domain plugged into them.
+	OnBind func(ctx context.Context, host string) error
 	// watchers are signalled after every committed write that may change
-	// a host's dataplane; the dataplane loop is one.
+	// a host's dataplane; dataplane loops listen.
 	mu       sync.Mutex
 	watchers []chan struct{}
 }
@@ -42,8 +45,8 @@ func New(pool *pgxpool.Pool) *Service {
 	return &Service{pool: pool, Quotas: &quota.Store{Pool: pool, Defaults: QuotaDefaults}}
 }
 
-// Changed returns a channel of the caller's own that fires (coalesced)
-// after writes that may change a dataplane.
+// Changed returns a new channel that fires (coalesced) after each write
+// that may change a dataplane.
 func (s *Service) Changed() <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	s.mu.Lock()

@@ -1,6 +1,8 @@
 package neutron_test
 
 import (
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -96,6 +98,18 @@ func TestNetworkingWithOpenstackCLI(t *testing.T) {
 	}
 	cli.OK("floating", "ip", "unset", "--port", fip)
 	cli.OK("floating", "ip", "delete", fip)
+
+	// A server on the network boots with an address from IPAM.
+	disk := filepath.Join(t.TempDir(), "tiny.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", disk, "64M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v: %s", err, out)
+	}
+	cli.OK("image", "create", "--file", disk, "--disk-format", "qcow2", "--container-format", "bare", "cli-image")
+	cli.JSON(&obj, "server", "create", "--flavor", "s1.nano", "--image", "cli-image", "--nic", "net-id=private-net,v4-fixed-ip=10.60.0.77", "--wait", "vm1")
+	if !strings.Contains(toJSON(t, obj["addresses"]), "10.60.0.77") {
+		t.Fatalf("server create --nic: addresses %v", obj["addresses"])
+	}
+	cli.OK("server", "delete", "--wait", "vm1")
 
 	// In-use deletes are refused; then everything goes in order.
 	if errOut := cli.Fails("network", "delete", "private-net"); !strings.Contains(errOut, "409") && !strings.Contains(errOut, "in use") {

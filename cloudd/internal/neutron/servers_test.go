@@ -11,9 +11,13 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
@@ -105,7 +109,7 @@ func TestServersGetPorts(t *testing.T) {
 
 	// One network: a server without "networks" gets a port on it, bound to
 	// its host, with the address shown in "addresses".
-	n1, _ := newNet(t, nc, "net1", "10.50.0.0/24")
+	n1, s1 := newNet(t, nc, "net1", "10.50.0.0/24")
 	auto, err := boot("auto")
 	must(t, err)
 	srv := waitActive(t, cc, auto)
@@ -145,6 +149,26 @@ func TestServersGetPorts(t *testing.T) {
 	if a := srv.Addresses["net1"].([]any)[0].(map[string]any); a["addr"] != "10.50.0.50" || len(srv.Addresses["net2"].([]any)) != 1 {
 		t.Fatalf("addresses %v", srv.Addresses)
 	}
+	// A floating IP on the server's port shows up after its fixed address.
+	public, _ := externalNet(t, admin, "203.0.113.0/24")
+	rt, err := routers.Create(ctx, nc, routers.CreateOpts{Name: "r", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, nc, rt.ID, routers.AddInterfaceOpts{SubnetID: s1.ID}).Extract()
+	must(t, err)
+	var picked string
+	for _, p := range serverPorts(t, nc, picky) {
+		if p.NetworkID == n1.ID {
+			picked = p.ID
+		}
+	}
+	fip, err := floatingips.Create(ctx, nc, floatingips.CreateOpts{FloatingNetworkID: public.ID, PortID: picked}).Extract()
+	must(t, err)
+	srv, err = servers.Get(ctx, cc, picky).Extract()
+	must(t, err)
+	if a := srv.Addresses["net1"].([]any); len(a) != 2 || a[1].(map[string]any)["addr"] != fip.FloatingIP || a[1].(map[string]any)["OS-EXT-IPS:type"] != "floating" {
+		t.Fatalf("addresses with a floating IP: %v", srv.Addresses)
+	}
+
 	// Synchronous errors: the address and the port are taken.
 	_, err = boot("clash", servers.Network{UUID: n1.ID, FixedIP: "10.50.0.50"})
 	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
@@ -161,8 +185,8 @@ func TestServersGetPorts(t *testing.T) {
 	// A refused create leaves no port behind.
 	page, err := ports.List(nc, ports.ListOpts{NetworkID: n1.ID}).AllPages(ctx)
 	must(t, err)
-	if all, _ := ports.ExtractPorts(page); len(all) != 2 {
-		t.Fatalf("ports on net1 after refused creates: %d, want 2", len(all))
+	if all, _ := ports.ExtractPorts(page); len(all) != 3 { // two servers' and the router's
+		t.Fatalf("ports on net1 after refused creates: %d, want 3", len(all))
 	}
 	wantError(t, networks.Delete(ctx, nc, n1.ID).ExtractErr(), http.StatusConflict, "NetworkInUse")
 
@@ -174,6 +198,13 @@ func TestServersGetPorts(t *testing.T) {
 	if left := serverPorts(t, nc, picky); len(left) != 0 {
 		t.Fatalf("ports still attached to a deleted server: %+v", left)
 	}
+	// The server's port went, and with it the floating IP's association.
+	if f, err := floatingips.Get(ctx, nc, fip.ID).Extract(); err != nil || f.PortID != "" {
+		t.Fatalf("floating ip after its port went: %+v %v", f, err)
+	}
+	must(t, floatingips.Delete(ctx, nc, fip.ID).ExtractErr())
+	_, err = routers.RemoveInterface(ctx, nc, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s1.ID}).Extract()
+	must(t, err)
 	kept, err := ports.Get(ctx, nc, mine.ID).Extract()
 	must(t, err)
 	if kept.DeviceID != "" || kept.DeviceOwner != "" {
@@ -186,7 +217,96 @@ func TestServersGetPorts(t *testing.T) {
 	var created, deleted int
 	must(t, cloud.Server.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE type = 'stratus.network.port.created'),
 		count(*) FILTER (WHERE type = 'stratus.network.port.deleted') FROM events`).Scan(&created, &deleted))
-	if created != 3 || deleted != 3 {
-		t.Fatalf("port events: %d created, %d deleted; want 3 and 3", created, deleted)
+	// Ports: auto, picky's two (one passed in), the router's gateway and
+	// interface, the floating IP's; all but the gateway are gone.
+	if created != 6 || deleted != 5 {
+		t.Fatalf("port events: %d created, %d deleted; want 6 and 5", created, deleted)
+	}
+	var fipEvents int
+	must(t, cloud.Server.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type LIKE 'stratus.network.floatingip.%'`).Scan(&fipEvents))
+	if fipEvents != 4 { // created, associated, disassociated, deleted
+		t.Fatalf("%d floating IP events, want 4", fipEvents)
+	}
+}
+
+func TestInterfaceAttach(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "ifaces")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "plain", ImageRef: imageID, FlavorRef: "42", Networks: "none"}, nil).Extract()
+	must(t, err)
+	waitActive(t, cc, srv.ID)
+	n, s := newNet(t, nc, "extra", "10.55.0.0/24")
+
+	// By network, with a fixed address: a port is created for the server.
+	att, err := attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{NetworkID: n.ID,
+		FixedIPs: []attachinterfaces.FixedIP{{IPAddress: "10.55.0.9"}}}).Extract()
+	must(t, err)
+	if att.NetID != n.ID || len(att.FixedIPs) != 1 || att.FixedIPs[0].IPAddress != "10.55.0.9" || att.FixedIPs[0].SubnetID != s.ID || att.PortState != "ACTIVE" {
+		t.Fatalf("attachment %+v", att)
+	}
+	// By port: the user's port is claimed.
+	mine, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	_, err = attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{PortID: mine.ID}).Extract()
+	must(t, err)
+	page, err := attachinterfaces.List(cc, srv.ID).AllPages(ctx)
+	must(t, err)
+	list, err := attachinterfaces.ExtractInterfaces(page)
+	must(t, err)
+	if len(list) != 2 || list[0].PortID != att.PortID || list[1].PortID != mine.ID {
+		t.Fatalf("interfaces %+v", list)
+	}
+	got, err := attachinterfaces.Get(ctx, cc, srv.ID, mine.ID).Extract()
+	must(t, err)
+	if got.MACAddr != mine.MACAddress {
+		t.Fatalf("interface %+v", got)
+	}
+	shown, err := servers.Get(ctx, cc, srv.ID).Extract()
+	must(t, err)
+	if len(shown.Addresses["extra"].([]any)) != 2 {
+		t.Fatalf("addresses after attaching %v", shown.Addresses)
+	}
+	// Detach: the created port goes, the user's port stays unbound.
+	must(t, attachinterfaces.Delete(ctx, cc, srv.ID, att.PortID).ExtractErr())
+	must(t, attachinterfaces.Delete(ctx, cc, srv.ID, mine.ID).ExtractErr())
+	_, err = ports.Get(ctx, nc, att.PortID).Extract()
+	wantError(t, err, http.StatusNotFound, "PortNotFound")
+	kept, err := ports.Get(ctx, nc, mine.ID).Extract()
+	must(t, err)
+	if kept.DeviceID != "" {
+		t.Fatalf("detached port still bound: %+v", kept)
+	}
+	err = attachinterfaces.Delete(ctx, cc, srv.ID, mine.ID).ExtractErr()
+	if !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("detaching a detached port: %v", err)
+	}
+}
+
+func TestServerSecurityGroups(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "guarded")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	newNet(t, nc, "only", "10.56.0.0/24")
+	web, err := groups.Create(ctx, nc, groups.CreateOpts{Name: "web"}).Extract()
+	must(t, err)
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "g", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"web"}}, nil).Extract()
+	must(t, err)
+	got := waitActive(t, cc, srv.ID)
+	if len(got.SecurityGroups) != 1 || got.SecurityGroups[0]["name"] != "web" {
+		t.Fatalf("server security groups %v", got.SecurityGroups)
+	}
+	if list := serverPorts(t, nc, srv.ID); len(list) != 1 || len(list[0].SecurityGroups) != 1 || list[0].SecurityGroups[0] != web.ID {
+		t.Fatalf("server ports %+v", list)
+	}
+	_, err = servers.Create(ctx, cc, servers.CreateOpts{Name: "h", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"nope"}}, nil).Extract()
+	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		t.Fatalf("unknown security group: %v", err)
 	}
 }

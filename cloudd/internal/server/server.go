@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 	if dataplanes.Applier == nil {
 		dataplanes.Applier = localDataplane(filepath.Join(cfg.StateDir, "dataplane"))
 	}
-	s.Compute.Dataplanes = dataplanes
+	s.Network.OnBind = dataplanes.ApplyHost
 	s.loops = []*loop.Loop{s.Identity.TrustLoop(), s.Compute.ReconcileLoop(), dataplanes.Loop()}
 	return s, nil
 }
