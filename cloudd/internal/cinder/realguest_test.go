@@ -83,7 +83,9 @@ func lastDisks(t testing.TB, cc *gophercloud.ServiceClient, id string, ok func(d
 	}
 }
 
-var disksLine = regexp.MustCompile(`STRATUS-DISKS([^\r\n]*)`)
+// disksLine matches complete lines only: the console may be read while
+// the guest is halfway through writing one.
+var disksLine = regexp.MustCompile(`STRATUS-DISKS([^\r\n]*)\r?\n`)
 
 // TestRealGuestHotPlug attaches a volume to a running QEMU guest: the
 // guest sees a new virtio disk whose serial is the volume id, sees it grow
