@@ -15,6 +15,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 	"github.com/gophercloud/gophercloud/v2/pagination"
@@ -76,6 +77,11 @@ func TestVolumeTypes(t *testing.T) {
 		t.Fatalf("renamed type = %+v", got)
 	}
 
+	// Per-type quotas: one volume of type faster for this project.
+	project := cloud.MemberProject(t, "typed")
+	_, err = quotasets.Update(ctx, admin, project, quotasets.UpdateOpts{Extra: map[string]any{"volumes_faster": 1}}).Extract()
+	must(t, err)
+
 	// A type in use cannot go; once its volume is gone it can.
 	v, err := volumes.Create(ctx, member, volumes.CreateOpts{Size: 1, VolumeType: "faster"}, nil).Extract()
 	must(t, err)
@@ -83,6 +89,13 @@ func TestVolumeTypes(t *testing.T) {
 		t.Fatalf("volume type = %q", v.VolumeType)
 	}
 	waitVolume(t, member, v.ID, "available")
+	_, err = volumes.Create(ctx, member, volumes.CreateOpts{Size: 1, VolumeType: "faster"}, nil).Extract()
+	wantFault(t, err, http.StatusRequestEntityTooLarge, "overLimit", "quota 'volumes_faster'")
+	q, err := quotasets.Get(ctx, member, project).Extract()
+	must(t, err)
+	if q.Extra["volumes_faster"] != float64(1) || q.Extra["gigabytes_faster"] != float64(-1) {
+		t.Fatalf("quota set with per-type quotas = %+v", q)
+	}
 	wantFault(t, volumetypes.Delete(ctx, admin, vt.ID).ExtractErr(), http.StatusBadRequest, "badRequest", "in use")
 	must(t, volumes.Delete(ctx, member, v.ID, nil).ExtractErr())
 	waitVolume(t, member, v.ID, "deleted")
@@ -395,4 +408,30 @@ func TestVolumeHostLocal(t *testing.T) {
 	_, err = volumeattach.Create(ctx, admin.compute, serverID, volumeattach.CreateOpts{VolumeID: here}).Extract()
 	must(t, err)
 	waitVolume(t, admin.block, here, "in-use")
+
+	// The other host holds a volume: it cannot leave the cloud until the
+	// volume is gone.
+	v, err := volumes.Get(ctx, admin.block, there).Extract()
+	must(t, err)
+	page, err := hypervisors.List(admin.compute, nil).AllPages(ctx)
+	must(t, err)
+	list, err := hypervisors.ExtractHypervisors(page)
+	must(t, err)
+	var hostID string
+	for _, h := range list {
+		if strings.HasPrefix(v.Host, h.HypervisorHostname+"@") {
+			hostID = h.ID
+		}
+	}
+	if hostID == "" {
+		t.Fatalf("no hypervisor for volume host %s", v.Host)
+	}
+	removeHost := func() error {
+		_, err := admin.compute.Delete(ctx, admin.compute.ServiceURL("os-stratus-hosts", hostID), nil)
+		return err
+	}
+	wantFault(t, removeHost(), http.StatusConflict, "conflictingRequest", "still has 1 volumes")
+	must(t, volumes.Delete(ctx, admin.block, there, nil).ExtractErr())
+	waitVolume(t, admin.block, there, "deleted")
+	must(t, removeHost())
 }

@@ -248,7 +248,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 				return err
 			}
 		}
-		if err := s.reserve(ctx, tx, c.ProjectID, map[string]int64{"volumes": 1, "gigabytes": int64(v.SizeGB)}, v.SizeGB); err != nil {
+		if err := s.reserve(ctx, tx, c.ProjectID, v.TypeName, map[string]int64{"volumes": 1, "gigabytes": int64(v.SizeGB)}, v.SizeGB); err != nil {
 			return err
 		}
 		md, _ := json.Marshal(v.Metadata)
@@ -525,7 +525,7 @@ func (s *Service) Extend(ctx context.Context, c *token.Claims, id string, newSiz
 		if err := s.transition(ctx, tx, &v, "extend", StatusExtending, StatusAvailable, StatusInUse); err != nil {
 			return err
 		}
-		if err := s.reserve(ctx, tx, v.ProjectID, map[string]int64{"gigabytes": int64(newSize - v.SizeGB)}, newSize); err != nil {
+		if err := s.reserve(ctx, tx, v.ProjectID, v.TypeName, map[string]int64{"gigabytes": int64(newSize - v.SizeGB)}, newSize); err != nil {
 			return err
 		}
 		// The size is reserved now, so concurrent creates see it; a
@@ -614,4 +614,11 @@ func (s *Service) ForceDelete(ctx context.Context, c *token.Claims, id string) e
 		return badRequest("Invalid volume: Volume %s is attached to server %s; detach it before deleting it.", id, v.Attachments[0].ServerID)
 	}
 	return s.Discard(ctx, id)
+}
+
+// OnHost counts the volumes (not deleted) that live on a host.
+func (s *Service) OnHost(ctx context.Context, hostID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM volumes WHERE host_id = $1 AND NOT deleted", hostID).Scan(&n)
+	return n, err
 }
