@@ -48,7 +48,7 @@ var pollInterval = time.Second
 // NewInstanceResource is stratus_compute_instance (openstack_compute_instance_v2).
 func NewInstanceResource() resource.Resource { return &instanceResource{} }
 
-type instanceResource struct{ client *client.Client }
+type instanceResource struct{ tfutil.ResourceBase }
 
 type instanceModel struct {
 	ID                types.String   `tfsdk:"id"`
@@ -190,10 +190,6 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	}
 }
 
-func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 // ModifyPlan marks the id of an image or flavor unknown when its name
 // changes (and the other way round), so the plan does not keep a stale
 // counterpart from state.
@@ -240,8 +236,8 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, instanceTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
-	ic := imageClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -501,8 +497,8 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cc := computeClient(r.client, &resp.Diagnostics)
-	ic := imageClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -522,8 +518,8 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Update, instanceTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
-	ic := imageClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -604,7 +600,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, instanceTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -634,8 +630,4 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	if err := waitGone(ctx, cc, id); err != nil {
 		resp.Diagnostics.AddError("waiting for Instance ("+id+") to be deleted", err.Error())
 	}
-}
-
-func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
