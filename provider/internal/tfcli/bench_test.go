@@ -1,0 +1,82 @@
+package tfcli_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratus-cloud/stratus/provider/internal/acctest"
+	"github.com/stratus-cloud/stratus/provider/internal/tfcli"
+)
+
+// BenchmarkRefreshOnlyPlan200 is `terraform plan -refresh-only` over 200
+// resources (flavors: no quota limits them and each refresh is one GET
+// plus its extra specs), the plan users run to see drift.
+func BenchmarkRefreshOnlyPlan200(b *testing.B) {
+	cloud := acctest.Start(b)
+	w := tfcli.New(b, cloud, map[string]string{"main.tf": tfcli.RequiredProviders + `
+resource "stratus_compute_flavor" "bench" {
+  count = 200
+  name  = "bench-${count.index}"
+  ram   = 64
+  vcpus = 1
+  disk  = 1
+}
+`})
+	w.Run(b, "apply", "-auto-approve", "-no-color")
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if out := w.Run(b, "plan", "-refresh-only", "-no-color"); !strings.Contains(out, "No changes.") {
+			b.Fatalf("refresh found drift:\n%s", out)
+		}
+	}
+	reportSeconds(b, time.Since(start), "s/plan")
+}
+
+// BenchmarkApply50Servers is `terraform apply` of 50 servers from nothing
+// on the in-process cloud's simulated host, each server waited for until
+// ACTIVE. The destroy between rounds is not timed.
+func BenchmarkApply50Servers(b *testing.B) {
+	const servers = 50
+	cloud := acctest.Start(b)
+	tfcli.RaiseComputeQuotas(b, cloud, servers)
+	image := acctest.RandomName("bench-image")
+	cloud.UploadImage(b, image)
+	w := tfcli.New(b, cloud, map[string]string{"main.tf": tfcli.RequiredProviders + fmt.Sprintf(`
+resource "stratus_compute_flavor" "bench" {
+  name  = "bench.nano"
+  ram   = 64
+  vcpus = 1
+  disk  = 0
+}
+
+resource "stratus_compute_instance" "bench" {
+  count      = %d
+  name       = "bench-${count.index}"
+  image_name = %q
+  flavor_id  = stratus_compute_flavor.bench.id
+}
+`, servers, image)})
+	w.Run(b, "apply", "-auto-approve", "-no-color", "-target=stratus_compute_flavor.bench")
+	var applying time.Duration
+	for range b.N {
+		start := time.Now()
+		out := w.Run(b, "apply", "-auto-approve", "-no-color", "-target=stratus_compute_instance.bench")
+		applying += time.Since(start)
+		if !strings.Contains(out, fmt.Sprintf("%d added", servers)) {
+			b.Fatalf("apply did not add %d servers:\n%s", servers, out)
+		}
+		w.Run(b, "destroy", "-auto-approve", "-no-color", "-target=stratus_compute_instance.bench")
+	}
+	reportSeconds(b, applying, "s/apply")
+}
+
+// reportSeconds reports the mean wall time per round in seconds, the unit
+// users think of Terraform runs in.
+func reportSeconds(b *testing.B, total time.Duration, unit string) {
+	b.StopTimer()
+	b.ReportMetric(total.Seconds()/float64(b.N), unit)
+	b.ReportMetric(0, "ns/op")
+}
