@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // Error is an API error a client is allowed to see. Kind is the OpenStack
@@ -103,6 +104,19 @@ func KeystoneDialect(w http.ResponseWriter, e *Error) {
 	WriteJSON(w, e.Status, map[string]any{"error": map[string]any{
 		"code": e.Status, "message": e.Message, "title": http.StatusText(e.Status),
 	}})
+}
+
+// NeutronDialect renders errors as Neutron does:
+// {"NeutronError": {"type": "NetworkNotFound", "message": "...", "detail": ""}}.
+// A generic Kind (itemNotFound, ...) becomes Neutron's HTTP exception name
+// (HTTPNotFound, HTTPBadRequest, ...); a Neutron type such as
+// IpAddressGenerationFailure is used as it is.
+func NeutronDialect(w http.ResponseWriter, e *Error) {
+	typ := e.Kind
+	if typ == kindFor(e.Status) {
+		typ = "HTTP" + strings.ReplaceAll(http.StatusText(e.Status), " ", "")
+	}
+	WriteJSON(w, e.Status, map[string]any{"NeutronError": map[string]any{"type": typ, "message": e.Message, "detail": ""}})
 }
 
 // WriteError renders err in the dialect the router chose for this request.

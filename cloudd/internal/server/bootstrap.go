@@ -23,6 +23,7 @@ var catalogEntries = []struct{ typ, name, description, path string }{
 	{"identity", "keystone", "Stratus identity (Keystone v3)", "/identity"},
 	{"image", "glance", "Stratus image service (Glance v2)", "/image"},
 	{"compute", "nova", "Stratus compute (Nova v2.1)", "/compute/v2.1"},
+	{"network", "neutron", "Stratus networking (Neutron v2.0)", "/networking"},
 	{"events", "stratus-events", "Stratus lifecycle event feed", "/events/v1"},
 }
 

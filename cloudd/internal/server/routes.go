@@ -14,6 +14,7 @@ import (
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/glance"
 	"github.com/stratus-cloud/stratus/cloudd/internal/keystone"
+	"github.com/stratus-cloud/stratus/cloudd/internal/neutron"
 	"github.com/stratus-cloud/stratus/cloudd/internal/nova"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/outbox"
@@ -45,6 +46,7 @@ func (s *Server) routes() http.Handler {
 	r.Mount("/identity", (&keystone.API{ID: s.Identity}).Routes())
 	r.Mount("/image", (&glance.API{Images: s.Images, Verifier: s.Identity.Verifier}).Routes())
 	r.Mount("/compute", (&nova.API{Compute: s.Compute, Verifier: s.Identity.Verifier}).Routes())
+	r.Mount("/networking", (&neutron.API{Network: s.Network, Verifier: s.Identity.Verifier}).Routes())
 	r.Get("/events/v1", func(w http.ResponseWriter, r *http.Request) {
 		osapi.WriteJSON(w, http.StatusOK, map[string]any{"version": map[string]any{"id": "v1", "status": "CURRENT",
 			"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/events/v1"}}}})

@@ -21,6 +21,7 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/identity"
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
+	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 	"github.com/stratus-cloud/stratus/cloudd/internal/schema"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/loop"
@@ -33,6 +34,7 @@ type Server struct {
 	Identity  *identity.Service
 	Images    *image.Service
 	Compute   *compute.Service
+	Network   *network.Service
 	Hosts     *hypervisor.Pool
 	Pool      *pgxpool.Pool
 
@@ -90,6 +92,7 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 		ImagesDir:    "/var/lib/libvirt/stratus/images",
 		InstancesDir: "/var/lib/libvirt/stratus/instances",
 	})
+	s.Network = network.New(s.Pool)
 	tune.Compute.Pack = cfg.Scheduler == "pack"
 	s.Compute = compute.New(s.Pool, s.Images, s.Hosts, tune.Compute)
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {

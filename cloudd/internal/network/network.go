@@ -1,0 +1,164 @@
+// Package network owns Stratus networking decisions: networks, subnets and
+// their IPAM, ports, security groups, routers, floating IPs and quotas, all
+// in PostgreSQL, plus the desired dataplane state of each host computed
+// from them. Package neutron serves it as the Neutron v2.0 API.
+//
+// Domain types carry Neutron's JSON field names, so the API layer encodes
+// them as they are.
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stratus-cloud/stratus/internal/db"
+	"github.com/stratus-cloud/stratus/internal/osapi"
+	"github.com/stratus-cloud/stratus/internal/outbox"
+	"github.com/stratus-cloud/stratus/internal/policy"
+	"github.com/stratus-cloud/stratus/internal/quota"
+	"github.com/stratus-cloud/stratus/internal/token"
+)
+
+// Service is the networking domain over PostgreSQL.
+type Service struct {
+	pool   *pgxpool.Pool
+	Quotas *quota.Store
+	// changed is signalled after every committed write that may change a
+	// host's dataplane; the dataplane loop listens.
+	changed chan struct{}
+}
+
+// New returns the networking service.
+func New(pool *pgxpool.Pool) *Service {
+	return &Service{pool: pool, Quotas: &quota.Store{Pool: pool, Defaults: QuotaDefaults}, changed: make(chan struct{}, 1)}
+}
+
+// Changed fires (coalesced) after writes that may change a dataplane.
+func (s *Service) Changed() <-chan struct{} { return s.changed }
+
+func (s *Service) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Time is a timestamp in Neutron's format (seconds, UTC, "Z").
+type Time time.Time
+
+// MarshalJSON writes "2006-01-02T15:04:05Z".
+func (t Time) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05Z") + `"`), nil
+}
+
+// neutronError is an API error with Neutron's exception type.
+func neutronError(status int, typ, format string, args ...any) error {
+	return &osapi.Error{Status: status, Kind: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) error {
+	return neutronError(http.StatusBadRequest, "HTTPBadRequest", format, args...)
+}
+
+func invalidInput(format string, args ...any) error {
+	return neutronError(http.StatusBadRequest, "InvalidInput", "Invalid input for operation: "+format, args...)
+}
+
+func notFound(kind, id string) error {
+	return neutronError(http.StatusNotFound, kind+"NotFound", "%s %s could not be found.", kindName(kind), id)
+}
+
+func kindName(kind string) string {
+	switch kind {
+	case "SecurityGroup":
+		return "Security group"
+	case "SecurityGroupRule":
+		return "Security group rule"
+	case "FloatingIP":
+		return "Floating IP"
+	}
+	return kind
+}
+
+// isUnique reports whether err is a unique violation.
+func isUnique(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// authorizeIn checks that c may act on a resource of project, turning a
+// hidden resource into kind's own not-found error.
+func authorizeIn(c *token.Claims, action policy.Action, project, kind, id string) error {
+	err := policy.Authorize(c, action, project, kind)
+	if errors.Is(err, osapi.ErrNotFound) {
+		return notFound(kind, id)
+	}
+	return err
+}
+
+// ownerFor is the project a new resource belongs to: the caller's, or for
+// admins the project_id/tenant_id they ask for.
+func ownerFor(c *token.Claims, requested string) (string, error) {
+	if requested == "" || requested == c.ProjectID {
+		return c.ProjectID, nil
+	}
+	if !policy.IsAdmin(c) {
+		return "", neutronError(http.StatusForbidden, "HTTPForbidden", "Only admins may create resources in another project.")
+	}
+	return requested, nil
+}
+
+// checkRevision enforces an If-Match revision (0: none asked) on a row
+// locked for update, and bumps the revision.
+func checkRevision(ctx context.Context, tx pgx.Tx, table, id string, want int64) error {
+	var have int64
+	if err := tx.QueryRow(ctx, "SELECT revision_number FROM "+table+" WHERE id = $1 FOR UPDATE", id).Scan(&have); err != nil {
+		return err
+	}
+	if want != 0 && want != have {
+		return neutronError(http.StatusPreconditionFailed, "RevisionNumberConstraintFailed",
+			"Constrained to %d, but current revision is %d", want, have)
+	}
+	_, err := tx.Exec(ctx, "UPDATE "+table+" SET revision_number = revision_number + 1, updated_at = now() WHERE id = $1", id)
+	return err
+}
+
+// tx runs fn in a transaction and signals the dataplane loop after a commit.
+func (s *Service) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := pgx.BeginFunc(ctx, s.pool, fn); err != nil {
+		return err
+	}
+	s.notify()
+	return nil
+}
+
+// emit records a networking lifecycle event in tx.
+func emit(ctx context.Context, tx pgx.Tx, kind, what, subject string, data map[string]any) error {
+	return outbox.Emit(ctx, tx, "/network", "stratus.network."+kind+"."+what, subject, data)
+}
+
+// loadTags returns the tags of the given resources.
+func loadTags(ctx context.Context, q db.Querier, ids []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	rows, _ := q.Query(ctx, "SELECT resource_id, tag FROM network_tags WHERE resource_id = ANY($1) ORDER BY tag", ids)
+	var id, tag string
+	_, err := pgx.ForEachRow(rows, []any{&id, &tag}, func() error {
+		out[id] = append(out[id], tag)
+		return nil
+	})
+	return out, err
+}
+
+func orEmpty(tags []string) []string {
+	if tags == nil {
+		return []string{}
+	}
+	return tags
+}
