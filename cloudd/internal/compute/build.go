@@ -155,6 +155,11 @@ func (s *Service) destroy(ctx context.Context, t *task) error {
 			}
 		}
 	}
+	if s.Volumes != nil {
+		if err := s.Volumes.ServerDeleted(ctx, srv.ID); err != nil {
+			return fmt.Errorf("releasing the volumes of %s: %w", srv.ID, err)
+		}
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE servers SET deleted = true, vm_state = $2, task_state = NULL, power_state = $3,
 			terminated_at = now(), updated_at = now() WHERE id = $1`, srv.ID, VMDeleted, PowerNoState); err != nil {

@@ -41,6 +41,8 @@ type Service struct {
 	Quotas *quota.Store
 	Images Images
 	Hosts  *hypervisor.Pool
+	// Volumes is told about deleted servers; nil without block storage.
+	Volumes Volumes
 
 	wake    chan struct{} // nudges idle workers when a task is queued
 	cloudID string        // this deployment's id, set by ConnectHosts

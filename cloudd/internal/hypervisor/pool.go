@@ -37,6 +37,10 @@ type Config struct {
 	// drives and console logs. Defaults: "stratus-instances",
 	// /var/lib/stratus/hosts/instances.
 	InstancesPool, InstancesDir string
+	// VolumesPool and VolumesDir: the same for block storage volumes and
+	// their snapshots. Defaults: "stratus-volumes",
+	// /var/lib/stratus/hosts/volumes.
+	VolumesPool, VolumesDir string
 	// VirtType forces "kvm" or "qemu"; empty means STRATUS_VIRT_TYPE, and
 	// when that is empty too, detection from the host's capabilities.
 	VirtType string
@@ -60,6 +64,8 @@ func (c Config) withDefaults() Config {
 	def(&c.ImagesDir, "/var/lib/stratus/hosts/images")
 	def(&c.InstancesPool, "stratus-instances")
 	def(&c.InstancesDir, "/var/lib/stratus/hosts/instances")
+	def(&c.VolumesPool, "stratus-volumes")
+	def(&c.VolumesDir, "/var/lib/stratus/hosts/volumes")
 	def(&c.VirtType, os.Getenv("STRATUS_VIRT_TYPE"))
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 60 * time.Second

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/identity"
 	"github.com/stratus-cloud/stratus/internal/osapi"
@@ -185,7 +186,7 @@ func (a *API) authCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"catalog": catalogJSON(catalog), "links": links(r)})
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"catalog": catalogJSON(catalog, claims(r).ProjectID), "links": links(r)})
 	return nil
 }
 
@@ -262,7 +263,7 @@ func tokenJSON(r *http.Request, info identity.TokenInfo) map[string]any {
 		}
 		t["roles"] = roles
 		if info.Catalog != nil {
-			t["catalog"] = catalogJSON(info.Catalog)
+			t["catalog"] = catalogJSON(info.Catalog, info.Project.ID)
 		}
 	}
 	if ac := info.AppCred; ac != nil {
@@ -271,12 +272,15 @@ func tokenJSON(r *http.Request, info identity.TokenInfo) map[string]any {
 	return t
 }
 
-func catalogJSON(services []identity.CatalogService) []map[string]any {
+// catalogJSON renders the catalog, filling in the project id where an
+// endpoint URL asks for it, as Keystone does ("/volume/v3/$(project_id)s").
+func catalogJSON(services []identity.CatalogService, projectID string) []map[string]any {
+	fill := strings.NewReplacer("$(project_id)s", projectID, "%(project_id)s", projectID, "$(tenant_id)s", projectID, "%(tenant_id)s", projectID)
 	out := make([]map[string]any, len(services))
 	for i, s := range services {
 		endpoints := make([]map[string]string, len(s.Endpoints))
 		for j, e := range s.Endpoints {
-			endpoints[j] = map[string]string{"id": e.ID, "interface": e.Interface, "region": e.RegionID, "region_id": e.RegionID, "url": e.URL}
+			endpoints[j] = map[string]string{"id": e.ID, "interface": e.Interface, "region": e.RegionID, "region_id": e.RegionID, "url": fill.Replace(e.URL)}
 		}
 		out[i] = map[string]any{"id": s.ID, "type": s.Type, "name": s.Name, "endpoints": endpoints}
 	}

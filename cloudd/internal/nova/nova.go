@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
+	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
 	"github.com/stratus-cloud/stratus/internal/authn"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 )
@@ -17,6 +18,7 @@ import (
 // API serves Nova v2.1 at the prefix it is mounted on (/compute).
 type API struct {
 	Compute  *compute.Service
+	Volumes  *volume.Service // nil: no block storage (os-volume_attachments answers 404)
 	Verifier *authn.Verifier
 }
 
@@ -34,6 +36,7 @@ func (a *API) Routes() http.Handler {
 			a.quotaRoutes(r)
 			a.serverRoutes(r)
 			a.hostRoutes(r)
+			a.volumeAttachmentRoutes(r)
 		})
 	})
 	return r

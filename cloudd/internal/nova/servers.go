@@ -151,7 +151,7 @@ type serverView struct {
 	TaskState        *string           `json:"OS-EXT-STS:task_state"`
 	VMState          string            `json:"OS-EXT-STS:vm_state"`
 	PowerState       int               `json:"OS-EXT-STS:power_state"`
-	Volumes          []struct{}        `json:"os-extended-volumes:volumes_attached"`
+	Volumes          []attachedVolume  `json:"os-extended-volumes:volumes_attached"`
 	SecurityGroups   []nameView        `json:"security_groups"`
 	Fault            *faultView        `json:"fault,omitempty"`
 	*adminView
@@ -192,7 +192,7 @@ func serverJSON(r *http.Request, srv compute.Server) serverView {
 		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
-		Volumes: []struct{}{}, SecurityGroups: defaultGroups,
+		Volumes: []attachedVolume{}, SecurityGroups: defaultGroups,
 	}
 	if srv.LaunchedAt != nil {
 		out.LaunchedAt = optional(srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000"))
@@ -245,9 +245,12 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 			return err
 		}
 		out := make([]any, len(list))
+		var views []*serverView
 		for i, srv := range list {
 			if detail {
-				out[i] = serverJSON(r, srv)
+				v := serverJSON(r, srv)
+				views = append(views, &v)
+				out[i] = views[len(views)-1]
 			} else {
 				out[i] = struct {
 					ID    string       `json:"id"`
@@ -255,6 +258,9 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 					Links []osapi.Link `json:"links"`
 				}{srv.ID, srv.Name, serverLinks(r, srv.ID)}
 			}
+		}
+		if err := a.fillVolumes(r, views); err != nil {
+			return err
 		}
 		body := map[string]any{"servers": out}
 		last := ""
@@ -274,7 +280,11 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv)})
+	view := serverJSON(r, srv)
+	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": view})
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/stratus-cloud/stratus/cloudd/internal/cinder"
 	"github.com/stratus-cloud/stratus/cloudd/internal/glance"
 	"github.com/stratus-cloud/stratus/cloudd/internal/keystone"
 	"github.com/stratus-cloud/stratus/cloudd/internal/neutron"
@@ -45,8 +46,9 @@ func (s *Server) routes() http.Handler {
 	// One mount per OpenStack service, each rendering errors in its own dialect.
 	r.Mount("/identity", (&keystone.API{ID: s.Identity}).Routes())
 	r.Mount("/image", (&glance.API{Images: s.Images, Verifier: s.Identity.Verifier}).Routes())
-	r.Mount("/compute", (&nova.API{Compute: s.Compute, Verifier: s.Identity.Verifier}).Routes())
 	r.Mount("/networking", (&neutron.API{Network: s.Network, Verifier: s.Identity.Verifier}).Routes())
+	r.Mount("/compute", (&nova.API{Compute: s.Compute, Volumes: s.Volumes, Verifier: s.Identity.Verifier}).Routes())
+	r.Mount("/volume", (&cinder.API{Volumes: s.Volumes, Verifier: s.Identity.Verifier}).Routes())
 	r.Get("/events/v1", func(w http.ResponseWriter, r *http.Request) {
 		osapi.WriteJSON(w, http.StatusOK, map[string]any{"version": map[string]any{"id": "v1", "status": "CURRENT",
 			"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/events/v1"}}}})

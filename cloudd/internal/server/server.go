@@ -23,6 +23,7 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
 	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 	"github.com/stratus-cloud/stratus/cloudd/internal/schema"
+	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/loop"
 )
@@ -35,6 +36,7 @@ type Server struct {
 	Images    *image.Service
 	Compute   *compute.Service
 	Network   *network.Service
+	Volumes   *volume.Service
 	Hosts     *hypervisor.Pool
 	Pool      *pgxpool.Pool
 
@@ -48,6 +50,7 @@ type Server struct {
 // tests do (shorter leases and sync intervals).
 type Tuning struct {
 	Compute compute.Config
+	Volume  volume.Config
 }
 
 // New prepares a cloudd: database up and migrated, cloud bootstrapped,
@@ -91,10 +94,13 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 	s.Hosts = hypervisor.NewPoolWithConfig(hypervisor.Config{
 		ImagesDir:    "/var/lib/libvirt/stratus/images",
 		InstancesDir: "/var/lib/libvirt/stratus/instances",
+		VolumesDir:   "/var/lib/libvirt/stratus/volumes",
 	})
 	s.Network = network.New(s.Pool)
 	tune.Compute.Pack = cfg.Scheduler == "pack"
 	s.Compute = compute.New(s.Pool, s.Images, s.Hosts, tune.Compute)
+	s.Volumes = volume.New(s.Pool, s.Images, s.Hosts, tune.Volume)
+	s.Compute.Volumes = s.Volumes
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -125,6 +131,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(ctx)
 	var workers sync.WaitGroup
 	workers.Go(func() { s.Compute.Workers(workCtx) })
+	workers.Go(func() { s.Volumes.Workers(workCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
 	slog.Info("cloudd serving", "url", s.PublicURL, "state_dir", s.cfg.StateDir)
