@@ -53,7 +53,7 @@ func (r *floatingIPAssociateResource) Schema(ctx context.Context, _ resource.Sch
 			"fixed_ip": schema.StringAttribute{
 				Optional: true, Computed: true,
 				MarkdownDescription: "Which fixed IP of the port to NAT to; the port's first when not set. Changes in place.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), tfutil.UnknownWhenChanged("port_id")},
 			},
 		},
 		Blocks: map[string]schema.Block{

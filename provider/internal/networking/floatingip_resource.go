@@ -63,7 +63,8 @@ func (r *floatingIPResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Id of the port the address is NATed to; empty when unassociated. Changes in place.",
 			},
 			"fixed_ip": schema.StringAttribute{
-				Optional: true, Computed: true, PlanModifiers: keep,
+				Optional: true, Computed: true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), tfutil.UnknownWhenChanged("port_id")},
 				MarkdownDescription: "Which fixed IP of `port_id` to NAT to, when the port has several.",
 			},
 			"description": descriptionAttr("floating IP"),

@@ -57,7 +57,7 @@ func (r *routerResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"enable_snat": schema.BoolAttribute{
 				Optional: true, Computed: true,
 				MarkdownDescription: "Whether traffic leaving through the gateway is source-NATed to the gateway address; Neutron's default (`true`) when not set. Only admins may turn it off.",
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown(), tfutil.UnknownWhenChanged("external_network_id")},
 			},
 			"tenant_id": tenantAttr("router"),
 		},

@@ -356,4 +356,3 @@ func (v cidrValidator) ValidateString(ctx context.Context, req validator.StringR
 		resp.Diagnostics.AddAttributeError(req.Path, "invalid CIDR", v.Description(ctx)+": "+err.Error())
 	}
 }
-
