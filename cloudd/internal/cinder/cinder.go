@@ -55,7 +55,7 @@ func versionDoc(r *http.Request) map[string]any {
 	return map[string]any{
 		"id": "v3.0", "status": "CURRENT", "version": maxMicroversion, "min_version": minMicroversion,
 		"updated": "2026-11-26T00:00:00Z",
-		"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/volume/v3/"}},
+		"links":   []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/volume/v3/"}},
 		"media-types": []map[string]string{{"base": "application/json",
 			"type": "application/vnd.openstack.volume+json;version=3"}},
 	}

@@ -20,7 +20,7 @@ import (
 // independently of, its volume, and deleting one never rewrites another).
 // Volumes are host-local: a server can only attach a volume of its own host.
 
-func blockVolume(id string) string   { return "volume-" + id + ".qcow2" }
+func blockVolume(id string) string    { return "volume-" + id + ".qcow2" }
 func snapshotVolume(id string) string { return "snapshot-" + id + ".qcow2" }
 
 // ErrVolumeInUse: the volume is attached to a domain on the host.

@@ -16,8 +16,8 @@ import (
 
 // Server is what attaching needs to know about a server (from compute).
 type Server struct {
-	ID, ProjectID      string
-	HostID, HostName   string
+	ID, ProjectID    string
+	HostID, HostName string
 }
 
 // Attach reserves volumeID for srv (available -> attaching), records the

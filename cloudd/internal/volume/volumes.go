@@ -249,11 +249,12 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		}
 		md, _ := json.Marshal(v.Metadata)
 		imd, _ := json.Marshal(v.ImageMetadata)
-		if _, err := tx.Exec(ctx, `INSERT INTO volumes (id, name, description, project_id, user_id, size_gb, type_id, status, host_id,
+		if err := tx.QueryRow(ctx, `INSERT INTO volumes (id, name, description, project_id, user_id, size_gb, type_id, status, host_id,
 				availability_zone, bootable, source_image_id, source_volume_id, snapshot_id, metadata, image_metadata)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), nullif($13, ''), nullif($14, ''), $15, $16)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), nullif($13, ''), nullif($14, ''), $15, $16)
+			RETURNING created_at, updated_at`,
 			v.ID, v.Name, v.Description, v.ProjectID, v.UserID, v.SizeGB, v.TypeID, v.Status, v.HostID,
-			v.AvailabilityZone, v.Bootable, v.SourceImageID, v.SourceVolumeID, v.SnapshotID, md, imd); err != nil {
+			v.AvailabilityZone, v.Bootable, v.SourceImageID, v.SourceVolumeID, v.SnapshotID, md, imd).Scan(&v.CreatedAt, &v.UpdatedAt); err != nil {
 			return db.Interpret(err, "volume")
 		}
 		return s.enqueue(ctx, tx, taskSubject, taskCreate, volumeArgs{VolumeID: v.ID})
@@ -262,7 +263,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		return Volume{}, overQuota(err)
 	}
 	s.tasks.Nudge()
-	return s.getVolume(ctx, s.pool, v.ID, false)
+	return v, nil // as committed: the task may have moved it on already
 }
 
 // fillFromSource checks the source of a new volume and takes from it what
@@ -392,7 +393,10 @@ func (s *Service) List(ctx context.Context, c *token.Claims, f ListFilter) ([]Vo
 			return nil, badRequest("Invalid input received: marker [%s] not found.", f.Page.Marker)
 		}
 	}
-	md, _ := json.Marshal(f.Metadata)
+	md := []byte("{}")
+	if len(f.Metadata) > 0 {
+		md, _ = json.Marshal(f.Metadata)
+	}
 	rows, _ := s.pool.Query(ctx, "SELECT "+volumeCols+volumeFrom+`
 		WHERE NOT v.deleted AND ($1 = '' OR v.project_id = $1) AND ($2 = '' OR v.name = $2) AND ($3 = '' OR v.status = $3)
 		  AND ($4::boolean IS NULL OR v.bootable = $4) AND ($5 = '' OR v.availability_zone = $5) AND v.metadata @> $6

@@ -1,0 +1,126 @@
+package cinder_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
+
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
+)
+
+// diskWatcher is user data for the tiny guest: a background loop that
+// prints the guest's virtio disks (name, serial, size in 512-byte sectors)
+// on the console whenever they change, so a test sees hot-plug, online
+// growth and unplug from inside the guest.
+const diskWatcher = `#!/bin/sh
+(
+	seen=""
+	while true; do
+		now=""
+		for d in /sys/block/vd*; do
+			n=${d##*/}
+			now="$now $n:$(cat $d/serial 2>/dev/null):$(cat $d/size)"
+		done
+		if [ "$now" != "$seen" ]; then
+			echo "STRATUS-DISKS$now"
+			seen="$now"
+		fi
+		sleep 0.5
+	done
+) </dev/null >/dev/console 2>&1 &
+echo STRATUS-WATCHER-STARTED
+`
+
+// tinyImage builds (or reuses, from the shared cache) the tiny guest image.
+func tinyImage(t testing.TB) []byte {
+	t.Helper()
+	script, err := filepath.Abs("../../../scripts/build-guest-image.sh")
+	must(t, err)
+	cmd := exec.Command(script)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("building the tiny guest image: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		t.Fatal("build-guest-image.sh printed no path")
+	}
+	data, err := os.ReadFile(lines[len(lines)-1])
+	must(t, err)
+	return data
+}
+
+// lastDisks returns the guest's last reported disk list, waiting until
+// ok accepts it.
+func lastDisks(t testing.TB, cc *gophercloud.ServiceClient, id string, ok func(disks string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	var out string
+	for {
+		var err error
+		out, err = servers.ShowConsoleOutput(ctx, cc, id, servers.ShowConsoleOutputOpts{}).Extract()
+		if err == nil {
+			if m := disksLine.FindAllStringSubmatch(out, -1); len(m) > 0 && ok(m[len(m)-1][1]) {
+				return m[len(m)-1][1]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the guest's console never showed the expected disks (err %v); output:\n%s", err, out)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+var disksLine = regexp.MustCompile(`STRATUS-DISKS([^\r\n]*)`)
+
+// TestRealGuestHotPlug attaches a volume to a running QEMU guest: the
+// guest sees a new virtio disk whose serial is the volume id, sees it grow
+// when the volume is extended online, and sees it go when it is detached.
+func TestRealGuestHotPlug(t *testing.T) {
+	hypervisortest.RequireSystemLibvirt(t)
+	cloud := start(t, "qemu:///system")
+	c := clientsFor(t, cloud.Admin(t))
+	imageID := uploadImage(t, c.image, "stratus-tiny", tinyImage(t))
+	serverID := bootServer(t, c.compute, c.compute, imageID, "hotplug", []byte(diskWatcher))
+	before := lastDisks(t, c.compute, serverID, func(d string) bool { return strings.Contains(d, "vda") })
+
+	v, err := volumes.Create(ctx, c.block, volumes.CreateOpts{Size: 1, Name: "hot"}, nil).Extract()
+	must(t, err)
+	t.Cleanup(func() { _ = volumes.Delete(ctx, c.block, v.ID, nil).ExtractErr() })
+	waitVolume(t, c.block, v.ID, "available")
+	_, err = volumeattach.Create(ctx, c.compute, serverID, volumeattach.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "in-use")
+	serial := v.ID[:20] // virtio-blk serials are 20 bytes
+	want := fmt.Sprintf("vdc:%s:%d", serial, 1<<30/512)
+	lastDisks(t, c.compute, serverID, func(d string) bool { return strings.Contains(d, want) })
+
+	must(t, volumes.ExtendSize(ctx, c.block, v.ID, volumes.ExtendSizeOpts{NewSize: 2}).ExtractErr())
+	waitVolume(t, c.block, v.ID, "in-use")
+	grown := fmt.Sprintf("vdc:%s:%d", serial, 2<<30/512)
+	lastDisks(t, c.compute, serverID, func(d string) bool { return strings.Contains(d, grown) })
+
+	must(t, volumeattach.Delete(ctx, c.compute, serverID, v.ID).ExtractErr())
+	waitVolume(t, c.block, v.ID, "available")
+	after := lastDisks(t, c.compute, serverID, func(d string) bool { return !strings.Contains(d, "vdc") })
+	if after != before {
+		t.Errorf("disks after detach %q, before attach %q", after, before)
+	}
+	if out, _ := exec.Command("virsh", "-c", "qemu:///system", "dumpxml", "--inactive", "stratus-"+serverID).Output(); strings.Contains(string(out), v.ID) {
+		t.Errorf("the persistent definition still has the volume:\n%s", out)
+	}
+	must(t, volumes.Delete(ctx, c.block, v.ID, nil).ExtractErr())
+	waitVolume(t, c.block, v.ID, "deleted")
+}
