@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/stratus-cloud/stratus/provider/internal/blockstorage"
 	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/compute"
 	"github.com/stratus-cloud/stratus/provider/internal/identity"
@@ -202,6 +203,7 @@ func (p *stratusProvider) Resources(context.Context) []func() resource.Resource 
 		compute.NewKeypairResource,
 		compute.NewServerGroupResource,
 		compute.NewInstanceResource,
+		compute.NewVolumeAttachResource,
 		images.NewImageResource,
 		networking.NewNetworkResource,
 		networking.NewSubnetResource,
@@ -212,6 +214,9 @@ func (p *stratusProvider) Resources(context.Context) []func() resource.Resource 
 		networking.NewRouterInterfaceResource,
 		networking.NewFloatingIPResource,
 		networking.NewFloatingIPAssociateResource,
+		blockstorage.NewVolumeResource,
+		blockstorage.NewVolumeTypeResource,
+		blockstorage.NewSnapshotResource,
 	}
 }
 
