@@ -15,7 +15,9 @@ import (
 // planned to change, so UseStateForUnknown, listed before it, does not
 // promise the old value: a floating IP's fixed_ip follows its port_id, a
 // router's enable_snat its gateway.
-func UnknownWhenChanged(from string) unknownWhenChanged { return unknownWhenChanged{from: path.Root(from)} }
+func UnknownWhenChanged(from string) unknownWhenChanged {
+	return unknownWhenChanged{from: path.Root(from)}
+}
 
 type unknownWhenChanged struct{ from path.Path }
 
@@ -23,7 +25,9 @@ func (m unknownWhenChanged) Description(context.Context) string {
 	return "unknown when " + m.from.String() + " changes"
 }
 
-func (m unknownWhenChanged) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+func (m unknownWhenChanged) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
 
 // changed reports whether the value is unconfigured and m.from is
 // planned to change on an existing resource.
