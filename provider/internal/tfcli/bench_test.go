@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+
 	"github.com/stratus-cloud/stratus/provider/internal/acctest"
 	"github.com/stratus-cloud/stratus/provider/internal/tfcli"
 )
@@ -79,4 +81,26 @@ func reportSeconds(b *testing.B, total time.Duration, unit string) {
 	b.StopTimer()
 	b.ReportMetric(total.Seconds()/float64(b.N), unit)
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkApplyQuickstart50 is `terraform apply` of examples/quickstart
+// scaled to 50 servers (50 ports, servers, volumes and attachments, plus
+// the networks, router, security group and floating IP), from nothing.
+// The destroy between rounds is not timed.
+func BenchmarkApplyQuickstart50(b *testing.B) {
+	const servers = 50
+	cloud, w := startQuickstart(b, servers)
+	// A flavor small enough for 50 servers on the simulated host.
+	if _, err := flavors.Create(acctest.Ctx, cloud.Compute(b), flavors.CreateOpts{Name: "bench.nano", RAM: 64, VCPUs: 1}).Extract(); err != nil {
+		b.Fatal(err)
+	}
+	vars := []string{"-var", "flavor_name=bench.nano", "-var", fmt.Sprintf("server_count=%d", servers)}
+	var applying time.Duration
+	for range b.N {
+		start := time.Now()
+		w.Run(b, append([]string{"apply", "-auto-approve", "-no-color"}, vars...)...)
+		applying += time.Since(start)
+		w.Run(b, append([]string{"destroy", "-auto-approve", "-no-color"}, vars...)...)
+	}
+	reportSeconds(b, applying, "s/apply")
 }

@@ -3,8 +3,10 @@ package tfcli
 import (
 	"testing"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
+	computequotas "github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	networkquotas "github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 
 	"github.com/stratus-cloud/stratus/provider/internal/acctest"
 )
@@ -28,9 +30,26 @@ func AdminProjectID(t testing.TB, cloud *acctest.Cloud) string {
 func RaiseComputeQuotas(t testing.TB, cloud *acctest.Cloud, servers int) {
 	t.Helper()
 	n, ram := servers*2, servers*4096
-	_, err := quotasets.Update(acctest.Ctx, cloud.Compute(t), AdminProjectID(t, cloud),
-		quotasets.UpdateOpts{Instances: &n, Cores: &n, RAM: &ram}).Extract()
+	_, err := computequotas.Update(acctest.Ctx, cloud.Compute(t), AdminProjectID(t, cloud),
+		computequotas.UpdateOpts{Instances: &n, Cores: &n, RAM: &ram}).Extract()
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RaiseQuotas lifts the admin project's compute, network and block
+// storage quotas above what a quickstart of servers servers needs.
+func RaiseQuotas(t testing.TB, cloud *acctest.Cloud, servers int) {
+	t.Helper()
+	RaiseComputeQuotas(t, cloud, servers)
+	project := AdminProjectID(t, cloud)
+	n, big := servers*2, servers*100
+	if _, err := networkquotas.Update(acctest.Ctx, cloud.Network(t), project,
+		networkquotas.UpdateOpts{Port: &n, FloatingIP: &n, SecurityGroupRule: &big}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := quotasets.Update(acctest.Ctx, cloud.BlockStorage(t), project,
+		quotasets.UpdateOpts{Volumes: &n, Gigabytes: &big}).Extract(); err != nil {
 		t.Fatal(err)
 	}
 }
