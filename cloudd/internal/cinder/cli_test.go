@@ -65,6 +65,15 @@ func TestVolumesWithOpenstackCLI(t *testing.T) {
 	cli.OK("server", "remove", "volume", "cli-vm", "blank")
 	waitCLIVolume(t, cli, "blank", "available")
 
+	var bfv map[string]any
+	cli.JSON(&bfv, "server", "create", "--flavor", "cli.small", "--volume", "from-image", "--wait", "cli-bfv")
+	if bfv["status"] != "ACTIVE" {
+		t.Fatalf("server create --volume: %v", bfv)
+	}
+	waitCLIVolume(t, cli, "from-image", "in-use")
+	cli.OK("server", "delete", "--wait", "cli-bfv")
+	waitCLIVolume(t, cli, "from-image", "available")
+
 	cli.OK("server", "delete", "--wait", "cli-vm")
 	cli.OK("volume", "delete", "blank", "from-image", "from-snap")
 	deadline := time.Now().Add(60 * time.Second)

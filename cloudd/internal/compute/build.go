@@ -13,6 +13,7 @@ import (
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/configdrive"
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
+	"github.com/stratus-cloud/stratus/cloudd/internal/image"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
@@ -42,12 +43,18 @@ func (s *Service) build(ctx context.Context, t *task) error {
 	}
 	var hints Hints
 	_ = json.Unmarshal(t.Args, &hints)
-	img, err := s.Images.Get(ctx, serviceClaims(srv), srv.ImageID)
-	if err != nil {
+	// A server without an image boots from a volume, and goes where it is.
+	var bootVolume, volumeHost string
+	var img image.Image
+	if srv.ImageID == "" && s.Volumes != nil {
+		if bootVolume, volumeHost, err = s.Volumes.BootVolume(ctx, srv.ID); err != nil {
+			return err
+		}
+	} else if img, err = s.Images.Get(ctx, serviceClaims(srv), srv.ImageID); err != nil {
 		return permanent("image %s: %s", srv.ImageID, faultMessage(err))
 	}
 	if srv.HostID == "" {
-		if _, err := s.schedule(ctx, srv, hints, img.Properties); err != nil {
+		if _, err := s.schedule(ctx, srv, hints, img.Properties, volumeHost); err != nil {
 			return err
 		}
 		if srv, err = s.getServer(ctx, s.pool, t.ServerID); err != nil {
@@ -58,11 +65,13 @@ func (s *Service) build(ctx context.Context, t *task) error {
 	if err != nil {
 		return err
 	}
-	if err := host.EnsureImage(ctx, img.ID, img.DiskFormat, img.Size, func(ctx context.Context) (io.ReadCloser, error) {
-		r, _, err := s.Images.Open(ctx, img.ID)
-		return r, err
-	}); err != nil {
-		return fmt.Errorf("caching image %s on %s: %w", img.ID, srv.HostName, err)
+	if bootVolume == "" {
+		if err := host.EnsureImage(ctx, img.ID, img.DiskFormat, img.Size, func(ctx context.Context) (io.ReadCloser, error) {
+			r, _, err := s.Images.Open(ctx, img.ID)
+			return r, err
+		}); err != nil {
+			return fmt.Errorf("caching image %s on %s: %w", img.ID, srv.HostName, err)
+		}
 	}
 	drive, err := s.configDrive(ctx, srv)
 	if err != nil {
@@ -72,8 +81,14 @@ func (s *Service) build(ctx context.Context, t *task) error {
 		Cloud: s.cloudID, ID: srv.ID, Name: srv.Name, ProjectID: srv.ProjectID, UserID: srv.UserID,
 		FlavorID: srv.Flavor.ID, FlavorName: srv.Flavor.Name, ImageID: srv.ImageID,
 		VCPUs: srv.Flavor.VCPUs, MemoryMiB: int64(srv.Flavor.RAMMB), DiskGiB: srv.Flavor.DiskGB, ConfigDrive: drive,
+		BootVolumeID: bootVolume,
 	}); err != nil {
 		return fmt.Errorf("creating server on %s: %w", srv.HostName, err)
+	}
+	if bootVolume != "" {
+		if err := s.Volumes.BootVolumeAttached(ctx, srv.ID); err != nil {
+			return err
+		}
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE servers SET vm_state = $2, task_state = NULL, power_state = $3, launched_at = now(), updated_at = now()

@@ -124,15 +124,16 @@ func weigh(hosts []candidate, policy string, pack bool) {
 // schedule picks a host for srv and claims its resources. The claim
 // re-checks the host under a row lock (and the server group's, for group
 // policies), so parallel builds never overcommit a host or break a group
-// policy; a lost race moves on to the next best host.
-func (s *Service) schedule(ctx context.Context, srv Server, hints Hints, imageProps map[string]string) (string, error) {
+// policy; a lost race moves on to the next best host. only, when set, is
+// the one host allowed (where a boot volume lives).
+func (s *Service) schedule(ctx context.Context, srv Server, hints Hints, imageProps map[string]string, only string) (string, error) {
 	policy := ""
 	if srv.ServerGroupID != "" {
 		if err := s.pool.QueryRow(ctx, "SELECT policy FROM server_groups WHERE id = $1", srv.ServerGroupID).Scan(&policy); err != nil {
 			return "", permanent("server group %s: %v", srv.ServerGroupID, err)
 		}
 	}
-	hosts, err := s.candidates(ctx, nil, srv, hints, "")
+	hosts, err := s.candidates(ctx, nil, srv, hints, only)
 	if err != nil {
 		return "", err
 	}

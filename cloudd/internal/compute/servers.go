@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/stratus-cloud/stratus/cloudd/internal/image"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/outbox"
@@ -137,6 +138,9 @@ type CreateRequest struct {
 	AvailabilityZone string
 	ConfigDrive      bool
 	Hints            Hints
+	// BootFromVolume: no image; the caller gives block storage the boot
+	// volume for this server (volume.Service.ReserveBoot).
+	BootFromVolume bool
 }
 
 // Hints are the scheduler hints Stratus honours.
@@ -157,8 +161,8 @@ func validateCreate(req CreateRequest) error {
 	if req.FlavorID == "" {
 		return badRequest("Invalid input for field/attribute flavorRef: a flavor is required.")
 	}
-	if req.ImageID == "" {
-		return badRequest("Invalid input for field/attribute imageRef: an image is required (boot from volume is not supported yet).")
+	if req.ImageID == "" && !req.BootFromVolume {
+		return badRequest("Invalid input for field/attribute imageRef: an image (or a boot volume) is required.")
 	}
 	if req.UserData != "" {
 		raw, err := base64.StdEncoding.DecodeString(req.UserData)
@@ -195,21 +199,11 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 	if err != nil {
 		return Server{}, badRequestIfMissing(err, "Flavor %s could not be found.", req.FlavorID)
 	}
-	img, err := s.Images.Get(ctx, c, req.ImageID)
-	if err != nil {
-		return Server{}, badRequestIfMissing(err, "Image %s could not be found.", req.ImageID)
-	}
-	if img.Status != "active" {
-		return Server{}, badRequest("Image %s is not active.", img.ID)
-	}
-	if flavor.DiskGB > 0 && int64(flavor.DiskGB)<<30 < img.VirtualSize {
-		return Server{}, badRequest("Flavor's disk is too small for requested image. Flavor disk is %d bytes, image is %d bytes.", int64(flavor.DiskGB)<<30, img.VirtualSize)
-	}
-	if img.MinDisk > flavor.DiskGB && flavor.DiskGB > 0 {
-		return Server{}, badRequest("Flavor's disk is too small for requested image. Flavor disk is %d GiB, image requires %d GiB.", flavor.DiskGB, img.MinDisk)
-	}
-	if img.MinRAM > flavor.RAMMB {
-		return Server{}, badRequest("Flavor's memory is too small for requested image.")
+	var img image.Image
+	if !req.BootFromVolume {
+		if img, err = s.checkImage(ctx, c, req.ImageID, flavor); err != nil {
+			return Server{}, err
+		}
 	}
 	if req.KeyName != "" {
 		if _, err := s.GetKeypair(ctx, c.UserID, req.KeyName); err != nil {
@@ -239,7 +233,9 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 	if srv.Metadata == nil {
 		srv.Metadata = map[string]string{}
 	}
-	if srv.Flavor.DiskGB == 0 {
+	if req.BootFromVolume {
+		srv.Flavor.DiskGB = 0 // no local disk: the root disk is the volume
+	} else if srv.Flavor.DiskGB == 0 {
 		// A zero-disk flavor boots on a disk the size of the image.
 		srv.Flavor.DiskGB = int((img.VirtualSize + 1<<30 - 1) >> 30)
 	}
@@ -271,6 +267,28 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 	}
 	s.nudge()
 	return srv, nil
+}
+
+// checkImage returns the image a server boots from, if it is active and
+// fits the flavor.
+func (s *Service) checkImage(ctx context.Context, c *token.Claims, id string, flavor Flavor) (image.Image, error) {
+	img, err := s.Images.Get(ctx, c, id)
+	if err != nil {
+		return img, badRequestIfMissing(err, "Image %s could not be found.", id)
+	}
+	if img.Status != "active" {
+		return img, badRequest("Image %s is not active.", img.ID)
+	}
+	if flavor.DiskGB > 0 && int64(flavor.DiskGB)<<30 < img.VirtualSize {
+		return img, badRequest("Flavor's disk is too small for requested image. Flavor disk is %d bytes, image is %d bytes.", int64(flavor.DiskGB)<<30, img.VirtualSize)
+	}
+	if img.MinDisk > flavor.DiskGB && flavor.DiskGB > 0 {
+		return img, badRequest("Flavor's disk is too small for requested image. Flavor disk is %d GiB, image requires %d GiB.", flavor.DiskGB, img.MinDisk)
+	}
+	if img.MinRAM > flavor.RAMMB {
+		return img, badRequest("Flavor's memory is too small for requested image.")
+	}
+	return img, nil
 }
 
 // checkMetadataItems enforces the metadata_items quota, a per-server limit

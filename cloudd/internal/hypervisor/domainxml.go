@@ -128,6 +128,7 @@ type domainParams struct {
 	VirtType    string // "kvm" or "qemu"
 	Arch        string // host architecture from the capabilities
 	DiskPath    string
+	DiskSerial  string // the boot volume's id when booting from a volume
 	ConfigPath  string // empty without a config drive
 	ConsolePath string
 }
@@ -182,6 +183,7 @@ func buildDomain(spec ServerSpec, p domainParams) (*libvirtxml.Domain, error) {
 	if p.VirtType == "kvm" {
 		d.CPU = &libvirtxml.DomainCPU{Mode: "host-model"}
 	}
+	d.Devices.Disks[0].Serial = p.DiskSerial
 	if p.ConfigPath != "" {
 		d.Devices.Disks = append(d.Devices.Disks, fileDisk(p.ConfigPath, "raw", configDisk, true))
 	}

@@ -21,13 +21,20 @@ type ServerSpec struct {
 	MemoryMiB                                                  int64
 	DiskGiB                                                    int // 0: the image's virtual size
 	ConfigDrive                                                []byte
+	// BootVolumeID boots from this block storage volume (see volume.go)
+	// instead of an overlay of ImageID, which is then empty.
+	BootVolumeID string
 }
 
 func (s ServerSpec) validate() error {
 	if err := checkID("server", s.ID); err != nil {
 		return err
 	}
-	if err := checkID("image", s.ImageID); err != nil {
+	if s.BootVolumeID != "" {
+		if err := checkID("volume", s.BootVolumeID); err != nil {
+			return err
+		}
+	} else if err := checkID("image", s.ImageID); err != nil {
 		return err
 	}
 	if s.VCPUs <= 0 || s.MemoryMiB <= 0 || s.DiskGiB < 0 {
@@ -138,29 +145,12 @@ func (h *Host) prepareVolumes(ctx context.Context, s *session, spec ServerSpec) 
 	if err != nil {
 		return p, err
 	}
-	base, format, vsize, err := h.baseImage(s, images, spec.ImageID)
-	if err != nil {
-		return p, err
-	}
-	defer base.Free()
-	capacity := uint64(spec.DiskGiB) << 30
-	switch {
-	case spec.DiskGiB == 0:
-		capacity = vsize
-	case capacity < vsize:
-		return p, fmt.Errorf("hypervisor: server %s: disk of %d GiB is smaller than image %s (%d bytes)", spec.ID, spec.DiskGiB, spec.ImageID, vsize)
-	}
-	basePath, err := base.GetPath()
-	if err != nil {
-		return p, h.wrap("image volume path", err)
-	}
-
-	// The overlay records the base's format explicitly, so QEMU never
-	// probes it from the content.
-	backing := &libvirtxml.StorageVolumeBackingStore{Path: basePath, Format: &libvirtxml.StorageVolumeTargetFormat{Type: format}}
-	if p.DiskPath, err = h.ensureVolume(inst, diskVolume(spec.ID), func() (*libvirt.StorageVol, error) {
-		return createVolume(inst, diskVolume(spec.ID), "qcow2", capacity, backing)
-	}); err != nil {
+	if spec.BootVolumeID != "" {
+		if p.DiskPath, err = h.bootVolumePath(s, spec.BootVolumeID); err != nil {
+			return p, err
+		}
+		p.DiskSerial = spec.BootVolumeID
+	} else if p.DiskPath, err = h.ensureDisk(s, images, inst, spec); err != nil {
 		return p, err
 	}
 	if len(spec.ConfigDrive) > 0 {
@@ -176,6 +166,33 @@ func (h *Host) prepareVolumes(ctx context.Context, s *session, spec ServerSpec) 
 		return p, err
 	}
 	return p, nil
+}
+
+// ensureDisk creates (or finds) the server's disk: a qcow2 overlay over
+// the cached base image.
+func (h *Host) ensureDisk(s *session, images, inst *libvirt.StoragePool, spec ServerSpec) (string, error) {
+	base, format, vsize, err := h.baseImage(s, images, spec.ImageID)
+	if err != nil {
+		return "", err
+	}
+	defer base.Free()
+	capacity := uint64(spec.DiskGiB) << 30
+	switch {
+	case spec.DiskGiB == 0:
+		capacity = vsize
+	case capacity < vsize:
+		return "", fmt.Errorf("hypervisor: server %s: disk of %d GiB is smaller than image %s (%d bytes)", spec.ID, spec.DiskGiB, spec.ImageID, vsize)
+	}
+	basePath, err := base.GetPath()
+	if err != nil {
+		return "", h.wrap("image volume path", err)
+	}
+	// The overlay records the base's format explicitly, so QEMU never
+	// probes it from the content.
+	backing := &libvirtxml.StorageVolumeBackingStore{Path: basePath, Format: &libvirtxml.StorageVolumeTargetFormat{Type: format}}
+	return h.ensureVolume(inst, diskVolume(spec.ID), func() (*libvirt.StorageVol, error) {
+		return createVolume(inst, diskVolume(spec.ID), "qcow2", capacity, backing)
+	})
 }
 
 // ensureVolume returns the path of the named volume, creating it when

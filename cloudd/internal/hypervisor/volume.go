@@ -487,3 +487,21 @@ func (h *Host) detachLive(ctx context.Context, d *libvirt.Domain, serverID, volu
 		}
 	}
 }
+
+// bootVolumePath is the path of a volume a server boots from.
+func (h *Host) bootVolumePath(s *session, volumeID string) (string, error) {
+	pool, err := h.volumesPool(s)
+	if err != nil {
+		return "", err
+	}
+	v, err := lookupVolume(pool, blockVolume(volumeID))
+	if err == nil && v == nil {
+		err = fmt.Errorf("%w: boot volume %s on %s", ErrNotFound, volumeID, h.uri)
+	}
+	if err != nil {
+		return "", h.wrap("boot volume "+volumeID, err)
+	}
+	defer v.Free()
+	path, err := v.GetPath()
+	return path, h.wrapIf("boot volume "+volumeID, err)
+}

@@ -85,8 +85,12 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	if !emptyJSON(b.Networks) {
 		return osapi.Errorf(http.StatusBadRequest, "Networks cannot be requested yet: Stratus has no network service.")
 	}
-	if !emptyJSON(b.BlockDeviceMapping) || !emptyJSON(b.BlockDeviceMappingV2) {
-		return osapi.Errorf(http.StatusBadRequest, "Block device mappings are not supported yet: Stratus has no block storage service.")
+	if !emptyJSON(b.BlockDeviceMapping) {
+		return osapi.Errorf(http.StatusBadRequest, "The legacy block_device_mapping is not supported; use block_device_mapping_v2.")
+	}
+	boot, err := parseBootMapping(b.BlockDeviceMappingV2)
+	if err != nil {
+		return err
 	}
 	if (b.MinCount != nil && *b.MinCount != 1) || (b.MaxCount != nil && *b.MaxCount != 1) {
 		return osapi.Errorf(http.StatusBadRequest, "Creating several servers in one request is not supported; create them one by one.")
@@ -97,10 +101,10 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 			hints = *h
 		}
 	}
-	srv, err := a.Compute.Create(r.Context(), claims(r), compute.CreateRequest{
+	srv, err := a.createWithBoot(r, compute.CreateRequest{
 		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
 		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints,
-	})
+	}, boot)
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ type serverView struct {
 	UserID           string            `json:"user_id"`
 	Metadata         map[string]string `json:"metadata"`
 	HostID           string            `json:"hostId"`
-	Image            refView           `json:"image"`
+	Image            any               `json:"image"` // "" when booted from a volume, as Nova
 	Flavor           refView           `json:"flavor"`
 	Created          string            `json:"created"`
 	Updated          string            `json:"updated"`
@@ -193,6 +197,9 @@ func serverJSON(r *http.Request, srv compute.Server) serverView {
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
 		Volumes: []attachedVolume{}, SecurityGroups: defaultGroups,
+	}
+	if srv.ImageID == "" {
+		out.Image = ""
 	}
 	if srv.LaunchedAt != nil {
 		out.LaunchedAt = optional(srv.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000000"))

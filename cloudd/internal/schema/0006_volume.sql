@@ -1,14 +1,17 @@
 -- Block storage (Cinder v3 subset): volume types, volumes, snapshots,
 -- attachments, and the durable tasks that fill volumes with data.
 
+-- A deleted type stays as a row (deleted volumes still name it), as in Cinder.
 CREATE TABLE volume_types (
     id          text PRIMARY KEY,
-    name        text NOT NULL UNIQUE,
+    name        text NOT NULL,
     description text NOT NULL DEFAULT '',
     is_public   boolean NOT NULL DEFAULT true,
     extra_specs jsonb NOT NULL DEFAULT '{}',
+    deleted     boolean NOT NULL DEFAULT false,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+CREATE UNIQUE INDEX volume_types_name ON volume_types (name) WHERE NOT deleted;
 -- Cinder's default type; volumes created without a type get it.
 INSERT INTO volume_types (id, name, description, extra_specs)
 VALUES (gen_random_uuid()::text, '__DEFAULT__', 'Default Volume Type', '{"volume_backend_name": "dir"}');

@@ -92,8 +92,12 @@ func (s *Service) Detach(ctx context.Context, c *token.Claims, serverID, volumeI
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(v.Attachments, func(a Attachment) bool { return a.ServerID == serverID }) {
+		i := slices.IndexFunc(v.Attachments, func(a Attachment) bool { return a.ServerID == serverID })
+		if i < 0 {
 			return osapi.Errorf(http.StatusNotFound, "Volume %s is not attached to server %s.", volumeID, serverID)
+		}
+		if v.Attachments[i].Device == rootDevice {
+			return badRequest("Can't detach root device volume")
 		}
 		if err := s.transition(ctx, tx, &v, "detach", StatusDetaching, StatusInUse); err != nil {
 			return err

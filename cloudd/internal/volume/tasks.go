@@ -94,10 +94,15 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if ok, err := setStatus(ctx, tx, v.ID, StatusCreating, StatusAvailable); err != nil || !ok {
+		// A boot volume made for a server is reserved for it at once.
+		to := StatusAvailable
+		if len(v.Attachments) > 0 {
+			to = StatusReserved
+		}
+		if ok, err := setStatus(ctx, tx, v.ID, StatusCreating, to); err != nil || !ok {
 			return err
 		}
-		v.Status = StatusAvailable
+		v.Status = to
 		return emit(ctx, tx, "created", v, map[string]any{"source_image_id": v.SourceImageID,
 			"source_volume_id": v.SourceVolumeID, "snapshot_id": v.SnapshotID})
 	})

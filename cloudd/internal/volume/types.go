@@ -48,7 +48,7 @@ func (s *Service) findType(ctx context.Context, q db.Querier, c *token.Claims, r
 	if ref == "" {
 		ref = DefaultType
 	}
-	rows, _ := q.Query(ctx, "SELECT "+typeCols+" FROM volume_types WHERE id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1", ref)
+	rows, _ := q.Query(ctx, "SELECT "+typeCols+" FROM volume_types WHERE (id = $1 OR name = $1) AND NOT deleted ORDER BY id = $1 DESC LIMIT 1", ref)
 	t, err := pgx.CollectExactlyOneRow(rows, scanType)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !t.IsPublic && !policy.IsAdmin(c)) {
 		return Type{}, osapi.Errorf(http.StatusNotFound, "Volume type with name %s could not be found.", ref)
@@ -78,7 +78,7 @@ func (s *Service) ListTypes(ctx context.Context, c *token.Claims) ([]Type, error
 	if err := policy.Authorize(c, policy.Read, "", "volume types"); err != nil {
 		return nil, err
 	}
-	rows, _ := s.pool.Query(ctx, "SELECT "+typeCols+" FROM volume_types WHERE is_public OR $1 ORDER BY name", policy.IsAdmin(c))
+	rows, _ := s.pool.Query(ctx, "SELECT "+typeCols+" FROM volume_types WHERE (is_public OR $1) AND NOT deleted ORDER BY name", policy.IsAdmin(c))
 	return pgx.CollectRows(rows, scanType)
 }
 
@@ -130,7 +130,7 @@ func (s *Service) UpdateType(ctx context.Context, c *token.Claims, id string, na
 		return Type{}, err
 	}
 	rows, _ := s.pool.Query(ctx, `UPDATE volume_types SET name = coalesce($2, name), description = coalesce($3, description),
-		is_public = coalesce($4, is_public) WHERE id = $1 RETURNING `+typeCols, id, name, description, public)
+		is_public = coalesce($4, is_public) WHERE id = $1 AND NOT deleted RETURNING `+typeCols, id, name, description, public)
 	t, err := pgx.CollectExactlyOneRow(rows, scanType)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Type{}, notFoundType(id)
@@ -141,7 +141,8 @@ func (s *Service) UpdateType(ctx context.Context, c *token.Claims, id string, na
 	return t, err
 }
 
-// DeleteType removes a type no volume uses (admin).
+// DeleteType removes a type no volume uses (admin); deleted volumes keep
+// naming it.
 func (s *Service) DeleteType(ctx context.Context, c *token.Claims, id string) error {
 	if err := policy.Authorize(c, policy.Admin, "", "volume types"); err != nil {
 		return err
@@ -154,13 +155,13 @@ func (s *Service) DeleteType(ctx context.Context, c *token.Claims, id string) er
 		return badRequest("Invalid volume type: the default volume type cannot be deleted.")
 	}
 	var inUse bool
-	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM volumes WHERE type_id = $1)", t.ID).Scan(&inUse); err != nil {
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM volumes WHERE type_id = $1 AND NOT deleted)", t.ID).Scan(&inUse); err != nil {
 		return err
 	}
 	if inUse {
 		return badRequest("Target volume type is still in use.")
 	}
-	_, err = s.pool.Exec(ctx, "DELETE FROM volume_types WHERE id = $1", t.ID)
+	_, err = s.pool.Exec(ctx, "UPDATE volume_types SET deleted = true WHERE id = $1", t.ID)
 	return err
 }
 
@@ -173,7 +174,7 @@ func (s *Service) SetExtraSpecs(ctx context.Context, c *token.Claims, id string,
 		return nil, err
 	}
 	raw, _ := json.Marshal(specs)
-	tag, err := s.pool.Exec(ctx, "UPDATE volume_types SET extra_specs = extra_specs || $2 WHERE id = $1", id, raw)
+	tag, err := s.pool.Exec(ctx, "UPDATE volume_types SET extra_specs = extra_specs || $2 WHERE id = $1 AND NOT deleted", id, raw)
 	if err == nil && tag.RowsAffected() == 0 {
 		return nil, notFoundType(id)
 	}
@@ -185,7 +186,7 @@ func (s *Service) DeleteExtraSpec(ctx context.Context, c *token.Claims, id, key 
 	if err := policy.Authorize(c, policy.Admin, "", "volume types"); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, "UPDATE volume_types SET extra_specs = extra_specs - $2 WHERE id = $1 AND extra_specs ? $2", id, key)
+	tag, err := s.pool.Exec(ctx, "UPDATE volume_types SET extra_specs = extra_specs - $2 WHERE id = $1 AND NOT deleted AND extra_specs ? $2", id, key)
 	if err == nil && tag.RowsAffected() == 0 {
 		return osapi.Errorf(http.StatusNotFound, "Volume Type %s has no extra specs with key %s.", id, key)
 	}

@@ -1,0 +1,124 @@
+package nova
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
+	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
+	"github.com/stratus-cloud/stratus/internal/osapi"
+)
+
+// bootMapping is the one block_device_mapping_v2 entry Stratus takes: the
+// boot disk (boot_index 0) as a volume, given (source_type volume) or made
+// for the server from an image or a volume snapshot.
+type bootMapping struct {
+	SourceType          string
+	UUID                string
+	VolumeSize          int
+	DeleteOnTermination bool
+}
+
+func invalidBDM(format string, args ...any) error {
+	return osapi.Errorf(http.StatusBadRequest, "Block Device Mapping is Invalid: "+format, args...)
+}
+
+// parseBootMapping reads block_device_mapping_v2; nil when there is none.
+func parseBootMapping(raw json.RawMessage) (*bootMapping, error) {
+	if emptyJSON(raw) {
+		return nil, nil
+	}
+	var list []struct {
+		SourceType          string          `json:"source_type"`
+		DestinationType     string          `json:"destination_type"`
+		UUID                string          `json:"uuid"`
+		BootIndex           json.RawMessage `json:"boot_index"`
+		VolumeSize          json.RawMessage `json:"volume_size"`
+		DeleteOnTermination bool            `json:"delete_on_termination"`
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, invalidBDM("%v", err)
+	}
+	if len(list) != 1 {
+		return nil, invalidBDM("Stratus takes exactly one mapping, the boot volume (boot_index 0); attach further volumes after the server is built.")
+	}
+	m := list[0]
+	if idx := strings.Trim(string(m.BootIndex), `" `); idx != "0" {
+		return nil, invalidBDM("the mapping must be the boot device (boot_index 0).")
+	}
+	if m.DestinationType != "volume" {
+		return nil, invalidBDM("destination_type must be volume; local block devices are not supported.")
+	}
+	if m.UUID == "" {
+		return nil, invalidBDM("uuid is required.")
+	}
+	b := &bootMapping{SourceType: m.SourceType, UUID: m.UUID, DeleteOnTermination: m.DeleteOnTermination}
+	if s := strings.Trim(string(m.VolumeSize), `" `); s != "" && s != "null" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return nil, invalidBDM("volume_size must be a positive integer.")
+		}
+		b.VolumeSize = n
+	}
+	switch m.SourceType {
+	case "volume", "snapshot":
+	case "image":
+		if b.VolumeSize == 0 {
+			return nil, invalidBDM("volume_size is required to boot from a volume made from image %s.", m.UUID)
+		}
+	default:
+		return nil, invalidBDM("source_type %q is not supported (volume, image or snapshot).", m.SourceType)
+	}
+	return b, nil
+}
+
+// createWithBoot creates a server, with its boot volume when boot is set:
+// a given volume must be available; one from an image or snapshot is
+// created for the server. The server is created first (its quota is
+// checked there), and removed again if its volume cannot be had.
+func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *bootMapping) (compute.Server, error) {
+	ctx, c := r.Context(), claims(r)
+	if boot == nil {
+		return a.Compute.Create(ctx, c, req)
+	}
+	if a.Volumes == nil {
+		return compute.Server{}, invalidBDM("this cloud has no block storage.")
+	}
+	if boot.SourceType == "volume" {
+		v, err := a.Volumes.Get(ctx, c, boot.UUID)
+		if err != nil {
+			return compute.Server{}, invalidBDM("failed to get volume %s.", boot.UUID)
+		}
+		if v.Status != volume.StatusAvailable {
+			return compute.Server{}, invalidBDM("volume %s is %s; it must be available to boot from it.", v.ID, v.Status)
+		}
+	}
+	req.ImageID, req.BootFromVolume = "", true
+	srv, err := a.Compute.Create(ctx, c, req)
+	if err != nil {
+		return srv, err
+	}
+	volumeID := boot.UUID
+	if boot.SourceType != "volume" {
+		vreq := volume.CreateRequest{Name: req.Name + "-boot", SizeGB: boot.VolumeSize, AvailabilityZone: req.AvailabilityZone}
+		if boot.SourceType == "image" {
+			vreq.ImageID = boot.UUID
+		} else {
+			vreq.SnapshotID = boot.UUID
+		}
+		var v volume.Volume
+		if v, err = a.Volumes.Create(ctx, c, vreq); err == nil {
+			volumeID = v.ID
+		}
+	}
+	if err == nil {
+		err = a.Volumes.ReserveBoot(ctx, c, srv.ID, volumeID, boot.DeleteOnTermination)
+	}
+	if err != nil {
+		_ = a.Compute.Delete(ctx, c, srv.ID)
+		return compute.Server{}, err
+	}
+	return srv, nil
+}
