@@ -34,31 +34,31 @@ type FixedIP struct {
 
 // Port is an interface on a network.
 type Port struct {
-	ID                  string            `json:"id"`
-	Name                string            `json:"name"`
-	Description         string            `json:"description"`
-	NetworkID           string            `json:"network_id"`
-	ProjectID           string            `json:"project_id"`
-	TenantID            string            `json:"tenant_id"`
-	MACAddress          string            `json:"mac_address"`
-	AdminStateUp        bool              `json:"admin_state_up"`
-	Status              string            `json:"status"`
-	FixedIPs            []FixedIP         `json:"fixed_ips"`
-	DeviceID            string            `json:"device_id"`
-	DeviceOwner         string            `json:"device_owner"`
-	SecurityGroups      []string          `json:"security_groups"`
-	PortSecurityEnabled bool              `json:"port_security_enabled"`
-	HostID              string            `json:"binding:host_id"`
-	VIFType             string            `json:"binding:vif_type"`
-	VNICType            string            `json:"binding:vnic_type"`
-	VIFDetails          map[string]any    `json:"binding:vif_details"`
-	Profile             map[string]any    `json:"binding:profile"`
-	AllowedAddressPairs []map[string]any  `json:"allowed_address_pairs"`
-	ExtraDHCPOpts       []map[string]any  `json:"extra_dhcp_opts"`
-	Tags                []string          `json:"tags"`
-	RevisionNumber      int64             `json:"revision_number"`
-	CreatedAt           Time              `json:"created_at"`
-	UpdatedAt           Time              `json:"updated_at"`
+	ID                  string           `json:"id"`
+	Name                string           `json:"name"`
+	Description         string           `json:"description"`
+	NetworkID           string           `json:"network_id"`
+	ProjectID           string           `json:"project_id"`
+	TenantID            string           `json:"tenant_id"`
+	MACAddress          string           `json:"mac_address"`
+	AdminStateUp        bool             `json:"admin_state_up"`
+	Status              string           `json:"status"`
+	FixedIPs            []FixedIP        `json:"fixed_ips"`
+	DeviceID            string           `json:"device_id"`
+	DeviceOwner         string           `json:"device_owner"`
+	SecurityGroups      []string         `json:"security_groups"`
+	PortSecurityEnabled bool             `json:"port_security_enabled"`
+	HostID              string           `json:"binding:host_id"`
+	VIFType             string           `json:"binding:vif_type"`
+	VNICType            string           `json:"binding:vnic_type"`
+	VIFDetails          map[string]any   `json:"binding:vif_details"`
+	Profile             map[string]any   `json:"binding:profile"`
+	AllowedAddressPairs []map[string]any `json:"allowed_address_pairs"`
+	ExtraDHCPOpts       []map[string]any `json:"extra_dhcp_opts"`
+	Tags                []string         `json:"tags"`
+	RevisionNumber      int64            `json:"revision_number"`
+	CreatedAt           Time             `json:"created_at"`
+	UpdatedAt           Time             `json:"updated_at"`
 }
 
 // PortRequest holds the fields of a port create or update; nil pointers
@@ -257,6 +257,9 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 	if req.HostID != nil && !policy.IsAdmin(c) {
 		return Port{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:create_port:binding:host_id) is disallowed by policy")
 	}
+	if err := s.resolveDefaultGroup(ctx, project, &req); err != nil {
+		return Port{}, err
+	}
 	id := uuid.NewString()
 	if err := s.tx(ctx, func(tx pgx.Tx) error {
 		_, err := s.createPort(ctx, tx, id, n, project, req)
@@ -265,6 +268,18 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 		return Port{}, err
 	}
 	return s.getPort(ctx, s.pool, id)
+}
+
+// resolveDefaultGroup fills in the project's default group when a port
+// with port security asks for no groups. It runs before the port's
+// transaction: creating the group on first use takes a connection of its own.
+func (s *Service) resolveDefaultGroup(ctx context.Context, project string, req *PortRequest) error {
+	if req.SecurityGroups != nil || req.PortSecurity != nil && !*req.PortSecurity || strings.HasPrefix(deref(req.DeviceOwner), "network:") {
+		return nil
+	}
+	id, err := s.ensureDefaultGroup(ctx, project)
+	req.SecurityGroups = &[]string{id}
+	return err
 }
 
 // createPort does the work of a port create inside tx: quota, MAC, IPAM,
@@ -375,8 +390,7 @@ func (s *Service) portGroups(ctx context.Context, tx pgx.Tx, project string, por
 		return nil, nil
 	}
 	if want == nil {
-		id, err := s.ensureDefaultGroup(ctx, project)
-		return []string{id}, err
+		return nil, fmt.Errorf("port security groups not resolved") // callers resolve the default group first
 	}
 	for _, g := range *want {
 		var owner string
@@ -414,6 +428,11 @@ func (s *Service) UpdatePort(ctx context.Context, c *token.Claims, id string, re
 	if req.HostID != nil && !policy.IsAdmin(c) {
 		return Port{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:update_port:binding:host_id) is disallowed by policy")
 	}
+	if req.PortSecurity != nil && *req.PortSecurity && !p.PortSecurityEnabled && req.SecurityGroups == nil {
+		if err := s.resolveDefaultGroup(ctx, p.ProjectID, &req); err != nil {
+			return Port{}, err
+		}
+	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if err := checkRevision(ctx, tx, "ports", id, revision); err != nil {
 			return err
@@ -433,11 +452,7 @@ func (s *Service) updatePort(ctx context.Context, tx pgx.Tx, p Port, req PortReq
 		portSecurity = *req.PortSecurity
 	}
 	if req.SecurityGroups != nil || req.PortSecurity != nil {
-		current := p.SecurityGroups
-		if req.PortSecurity != nil && *req.PortSecurity && !p.PortSecurityEnabled && req.SecurityGroups == nil {
-			current = nil // re-enabled: back to the default group
-		}
-		groups, err := s.portGroups(ctx, tx, p.ProjectID, portSecurity, req.SecurityGroups, current)
+		groups, err := s.portGroups(ctx, tx, p.ProjectID, portSecurity, req.SecurityGroups, p.SecurityGroups)
 		if err != nil {
 			return err
 		}

@@ -63,6 +63,7 @@ func (a *API) quotaRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/quotas", osapi.HandlerFunc(a.listQuotas))
 	r.Method(http.MethodGet, "/quotas/{project}", osapi.HandlerFunc(a.showQuota(false)))
 	r.Method(http.MethodGet, "/quotas/{project}/details", osapi.HandlerFunc(a.showQuota(true)))
+	r.Method(http.MethodGet, "/quotas/{project}/details.json", osapi.HandlerFunc(a.showQuota(true))) // gophercloud's spelling
 	r.Method(http.MethodGet, "/quotas/{project}/default", osapi.HandlerFunc(a.defaultQuota))
 	r.Method(http.MethodPut, "/quotas/{project}", osapi.HandlerFunc(a.setQuota))
 	r.Method(http.MethodDelete, "/quotas/{project}", osapi.HandlerFunc(a.resetQuota))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
@@ -104,3 +105,21 @@ func startCloud(t *testing.T) (*cloudtest.Cloud, *gophercloud.ServiceClient) {
 	cloud := cloudtest.Start(t)
 	return cloud, networkV2(t, cloud.Admin(t))
 }
+
+// defaultGroup returns the id of the caller's default security group.
+func defaultGroup(t testing.TB, nc *gophercloud.ServiceClient) string {
+	t.Helper()
+	page, err := groups.List(nc, groups.ListOpts{Name: "default"}).AllPages(ctx)
+	must(t, err)
+	list, err := groups.ExtractGroups(page)
+	must(t, err)
+	project := adminProject(t, nc)
+	for _, g := range list {
+		if g.ProjectID == project {
+			return g.ID
+		}
+	}
+	t.Fatalf("no default group in %v", list)
+	return ""
+}
+func ptr[T any](v T) *T { return &v }

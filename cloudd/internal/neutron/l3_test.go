@@ -1,0 +1,245 @@
+package neutron_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/external"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+)
+
+func TestSecurityGroups(t *testing.T) {
+	cloud, _ := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "sg"))
+
+	// Two first requests at once create one default group between them.
+	var wg sync.WaitGroup
+	ids := make([]string, 4)
+	for i := range ids {
+		wg.Go(func() { ids[i] = defaultGroup(t, member) })
+	}
+	wg.Wait()
+	if ids[0] != ids[1] || ids[1] != ids[2] || ids[2] != ids[3] {
+		t.Fatalf("racing first listings made several default groups: %v", ids)
+	}
+	def, err := groups.Get(ctx, member, ids[0]).Extract()
+	must(t, err)
+	var egress, ingressFromSelf int
+	for _, r := range def.Rules {
+		switch {
+		case r.Direction == "egress" && r.RemoteGroupID == "" && r.RemoteIPPrefix == "":
+			egress++
+		case r.Direction == "ingress" && r.RemoteGroupID == def.ID:
+			ingressFromSelf++
+		}
+	}
+	if len(def.Rules) != 4 || egress != 2 || ingressFromSelf != 2 {
+		t.Fatalf("default group rules: %+v", def.Rules)
+	}
+
+	web, err := groups.Create(ctx, member, groups.CreateOpts{Name: "web", Description: "http"}).Extract()
+	must(t, err)
+	if len(web.Rules) != 2 {
+		t.Fatalf("a new group has the two egress rules, got %+v", web.Rules)
+	}
+	r, err := rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+		Protocol: rules.ProtocolTCP, PortRangeMin: 80, PortRangeMax: 443, RemoteIPPrefix: "192.0.2.0/24"}).Extract()
+	must(t, err)
+	if r.PortRangeMin != 80 || r.PortRangeMax != 443 || r.Protocol != "tcp" || r.RemoteIPPrefix != "192.0.2.0/24" {
+		t.Fatalf("rule %+v", r)
+	}
+	_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+		Protocol: rules.ProtocolTCP, PortRangeMin: 80, PortRangeMax: 443, RemoteIPPrefix: "192.0.2.0/24"}).Extract()
+	wantError(t, err, http.StatusConflict, "SecurityGroupRuleExists")
+	icmp, err := rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+		Protocol: rules.ProtocolICMP, RemoteGroupID: def.ID}).Extract()
+	must(t, err)
+
+	// A port in the group; the group cannot go while the port uses it.
+	n, _ := newNet(t, member, "sgnet", "10.20.0.0/24")
+	p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID, SecurityGroups: &[]string{web.ID, def.ID}}).Extract()
+	must(t, err)
+	if len(p.SecurityGroups) != 2 {
+		t.Fatalf("port groups %v", p.SecurityGroups)
+	}
+	wantError(t, groups.Delete(ctx, member, web.ID).ExtractErr(), http.StatusConflict, "SecurityGroupInUse")
+	wantError(t, groups.Delete(ctx, member, def.ID).ExtractErr(), http.StatusConflict, "SecurityGroupCannotRemoveDefault")
+	_, err = ports.Update(ctx, member, p.ID, ports.UpdateOpts{SecurityGroups: &[]string{}}).Extract()
+	must(t, err)
+	must(t, rules.Delete(ctx, member, icmp.ID).ExtractErr())
+	must(t, groups.Delete(ctx, member, web.ID).ExtractErr())
+	_, err = rules.Get(ctx, member, r.ID).Extract()
+	wantError(t, err, http.StatusNotFound, "SecurityGroupRuleNotFound")
+}
+
+// externalNet creates (as admin) an external network with a subnet.
+func externalNet(t *testing.T, admin *gophercloud.ServiceClient, cidr string) (*networks.Network, *subnets.Subnet) {
+	t.Helper()
+	yes := true
+	n, err := networks.Create(ctx, admin, external.CreateOptsExt{CreateOptsBuilder: networks.CreateOpts{Name: "public"}, External: &yes}).Extract()
+	must(t, err)
+	s, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: n.ID, CIDR: cidr, IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+	return n, s
+}
+
+func TestRoutersAndFloatingIPs(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	public, publicSubnet := externalNet(t, admin, "203.0.113.0/24")
+	n, s := newNet(t, member, "private", "10.30.0.0/24")
+
+	// The member sees the external network, but cannot create one.
+	if _, err := networks.Get(ctx, member, public.ID).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	_, err := networks.Create(ctx, member, external.CreateOptsExt{CreateOptsBuilder: networks.CreateOpts{Name: "x"}, External: &yes}).Extract()
+	wantError(t, err, http.StatusForbidden, "")
+
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r1", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	if rt.GatewayInfo.NetworkID != public.ID || rt.GatewayInfo.EnableSNAT == nil || !*rt.GatewayInfo.EnableSNAT ||
+		len(rt.GatewayInfo.ExternalFixedIPs) != 1 || rt.GatewayInfo.ExternalFixedIPs[0].SubnetID != publicSubnet.ID {
+		t.Fatalf("router gateway %+v", rt.GatewayInfo)
+	}
+	itf, err := routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+	must(t, err)
+	leg, err := ports.Get(ctx, member, itf.PortID).Extract()
+	must(t, err)
+	if leg.FixedIPs[0].IPAddress != "10.30.0.1" || leg.DeviceOwner != "network:router_interface" || leg.DeviceID != rt.ID {
+		t.Fatalf("router interface port %+v", leg)
+	}
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "")
+	wantError(t, ports.Delete(ctx, member, leg.ID).ExtractErr(), http.StatusConflict, "PortInUse")
+	wantError(t, routers.Delete(ctx, member, rt.ID).ExtractErr(), http.StatusConflict, "RouterInUse")
+
+	vm, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	fip, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+	must(t, err)
+	if fip.Status != "DOWN" || fip.PortID != "" || fip.FloatingIP == "" {
+		t.Fatalf("new floating ip %+v", fip)
+	}
+	fip, err = floatingips.Update(ctx, member, fip.ID, floatingips.UpdateOpts{PortID: &vm.ID}).Extract()
+	must(t, err)
+	if fip.PortID != vm.ID || fip.FixedIP != vm.FixedIPs[0].IPAddress || fip.RouterID != rt.ID || fip.Status != "ACTIVE" {
+		t.Fatalf("associated floating ip %+v", fip)
+	}
+	_, err = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
+	wantError(t, err, http.StatusConflict, "RouterInterfaceInUseByFloatingIP")
+	// Disassociate (port_id null), then everything comes apart in order.
+	fip, err = floatingips.Update(ctx, member, fip.ID, floatingips.UpdateOpts{PortID: new(string)}).Extract()
+	must(t, err)
+	if fip.PortID != "" || fip.RouterID != "" {
+		t.Fatalf("disassociated floating ip %+v", fip)
+	}
+	// A port on a subnet no router reaches cannot have a floating IP.
+	n2, _ := newNet(t, member, "isolated", "10.31.0.0/24")
+	lonely, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n2.ID}).Extract()
+	must(t, err)
+	_, err = floatingips.Update(ctx, member, fip.ID, floatingips.UpdateOpts{PortID: &lonely.ID}).Extract()
+	wantError(t, err, http.StatusNotFound, "ExternalGatewayForFloatingIPNotFound")
+
+	must(t, floatingips.Delete(ctx, member, fip.ID).ExtractErr())
+	_, err = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
+	must(t, err)
+	must(t, routers.Delete(ctx, member, rt.ID).ExtractErr())
+	// The gateway and floating IP ports went with their owners.
+	page, err := ports.List(admin, ports.ListOpts{NetworkID: public.ID}).AllPages(ctx)
+	must(t, err)
+	if left, _ := ports.ExtractPorts(page); len(left) != 0 {
+		t.Fatalf("ports left on the external network: %+v", left)
+	}
+}
+
+func TestExtensionsTagsQuotas(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "meta"))
+
+	page, err := extensions.List(member).AllPages(ctx)
+	must(t, err)
+	exts, err := extensions.ExtractExtensions(page)
+	must(t, err)
+	var aliases []string
+	for _, e := range exts {
+		aliases = append(aliases, e.Alias)
+	}
+	for _, want := range []string{"security-group", "router", "external-net", "standard-attr-tag", "quotas", "revision-if-match", "binding"} {
+		if !slices.Contains(aliases, want) {
+			t.Errorf("extension %s not listed: %v", want, aliases)
+		}
+	}
+	if _, err := extensions.Get(ctx, member, "router").Extract(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = extensions.Get(ctx, member, "dvr").Extract()
+	wantError(t, err, http.StatusNotFound, "ExtensionNotFound")
+
+	// Tags: set, add, confirm, filter, remove.
+	n, _ := newNet(t, member, "tagged", "10.40.0.0/24")
+	other, _ := newNet(t, member, "plain", "10.41.0.0/24")
+	tags, err := attributestags.ReplaceAll(ctx, member, "networks", n.ID, attributestags.ReplaceAllOpts{Tags: []string{"blue", "prod"}}).Extract()
+	must(t, err)
+	must(t, attributestags.Add(ctx, member, "networks", n.ID, "east").ExtractErr())
+	if ok, err := attributestags.Confirm(ctx, member, "networks", n.ID, "east").Extract(); err != nil || !ok {
+		t.Fatalf("confirm tag: %v %v", ok, err)
+	}
+	if tags, err = attributestags.List(ctx, member, "networks", n.ID).Extract(); err != nil || !slices.Equal(tags, []string{"blue", "east", "prod"}) {
+		t.Fatalf("tags %v %v", tags, err)
+	}
+	for q, want := range map[string][]string{
+		"tags=blue,prod": {n.ID}, "tags-any=blue,nothing": {n.ID}, "not-tags=blue": {other.ID}, "not-tags-any=east": {other.ID},
+	} {
+		status, body := raw(t, member, "GET", "networks?fields=id&"+q, nil, nil)
+		var got struct{ Networks []struct{ ID string } }
+		if status != 200 || json.Unmarshal(body, &got) != nil || len(got.Networks) != len(want) || got.Networks[0].ID != want[0] {
+			t.Errorf("%s: %d %s, want %v", q, status, body, want)
+		}
+	}
+	must(t, attributestags.Delete(ctx, member, "networks", n.ID, "blue").ExtractErr())
+	wantError(t, attributestags.Delete(ctx, member, "networks", n.ID, "blue").ExtractErr(), http.StatusNotFound, "TagNotFound")
+	must(t, attributestags.DeleteAll(ctx, member, "networks", n.ID).ExtractErr())
+	got, err := networks.Get(ctx, member, n.ID).Extract()
+	must(t, err)
+	if len(got.Tags) != 0 || got.RevisionNumber < 5 {
+		t.Fatalf("after tag changes: tags %v, revision %d", got.Tags, got.RevisionNumber)
+	}
+
+	// Quotas: members read their own, admins set them; usage in details.
+	project := n.ProjectID
+	q, err := quotas.Get(ctx, member, project).Extract()
+	must(t, err)
+	if q.Network != 100 || q.Port != 500 || q.SecurityGroupRule != 100 {
+		t.Fatalf("default quotas %+v", q)
+	}
+	_, err = quotas.Update(ctx, member, project, quotas.UpdateOpts{Network: gophercloud.IntToPointer(2)}).Extract()
+	wantError(t, err, http.StatusForbidden, "")
+	_, err = quotas.Update(ctx, admin, project, quotas.UpdateOpts{Network: gophercloud.IntToPointer(2)}).Extract()
+	must(t, err)
+	d, err := quotas.GetDetail(ctx, member, project).Extract()
+	must(t, err)
+	if d.Network.Limit != 2 || d.Network.Used != 2 || d.Subnet.Used != 2 {
+		t.Fatalf("quota details %+v", d)
+	}
+	_, err = networks.Create(ctx, member, networks.CreateOpts{Name: "third"}).Extract()
+	wantError(t, err, http.StatusConflict, "OverQuota")
+	must(t, quotas.Delete(ctx, admin, project).ExtractErr())
+	if _, err := networks.Create(ctx, member, networks.CreateOpts{Name: "third"}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+}
