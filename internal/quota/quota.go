@@ -72,9 +72,15 @@ func (s *Store) Set(ctx context.Context, project string, limits map[string]int64
 	})
 }
 
-// Reset returns project to the defaults.
+// Reset returns project to the defaults for this store's resources; other
+// services' limits in the same table (compute and block storage share
+// cloudd's) are left alone.
 func (s *Store) Reset(ctx context.Context, project string) error {
-	_, err := s.Pool.Exec(ctx, "DELETE FROM quotas WHERE project_id = $1", project)
+	names := make([]string, 0, len(s.Defaults))
+	for r := range s.Defaults {
+		names = append(names, r)
+	}
+	_, err := s.Pool.Exec(ctx, "DELETE FROM quotas WHERE project_id = $1 AND resource = ANY($2)", project, names)
 	return err
 }
 

@@ -123,4 +123,39 @@ func TestRealGuestHotPlug(t *testing.T) {
 	}
 	must(t, volumes.Delete(ctx, c.block, v.ID, nil).ExtractErr())
 	waitVolume(t, c.block, v.ID, "deleted")
+	if out, err := exec.Command("virsh", "-c", "qemu:///system", "vol-list", "stratus-volumes").CombinedOutput(); err != nil || strings.Contains(string(out), v.ID) {
+		t.Errorf("the deleted volume's disk is still on the host (err %v):\n%s", err, out)
+	}
+}
+
+// TestRealGuestBootFromVolume boots a QEMU guest from a volume made from
+// the tiny image: the volume holds a real copy of the image, grown to the
+// requested size, and the guest runs from it.
+func TestRealGuestBootFromVolume(t *testing.T) {
+	hypervisortest.RequireSystemLibvirt(t)
+	cloud := start(t, "qemu:///system")
+	c := clientsFor(t, cloud.Admin(t))
+	imageID := uploadImage(t, c.image, "stratus-tiny", tinyImage(t))
+	srv, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "bfv-guest", FlavorRef: flavorFor(t, c.compute),
+		UserData: []byte(diskWatcher), BlockDevice: []servers.BlockDevice{{SourceType: servers.SourceImage,
+			DestinationType: servers.DestinationVolume, UUID: imageID, VolumeSize: 1, DeleteOnTermination: true}}}, nil).Extract()
+	must(t, err)
+	t.Cleanup(func() {
+		if servers.Delete(ctx, c.compute, srv.ID).ExtractErr() == nil {
+			waitServer(t, c.compute, srv.ID, "DELETED")
+		}
+	})
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
+	got, err := servers.Get(ctx, c.compute, srv.ID).Extract()
+	must(t, err)
+	if len(got.AttachedVolumes) != 1 {
+		t.Fatalf("volumes attached = %+v", got.AttachedVolumes)
+	}
+	root := got.AttachedVolumes[0].ID
+	// The root disk is the 1 GiB volume, with the volume id as its serial.
+	want := fmt.Sprintf("vda:%s:%d", root[:20], 1<<30/512)
+	lastDisks(t, c.compute, srv.ID, func(d string) bool { return strings.Contains(d, want) })
+	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "DELETED")
+	waitVolume(t, c.block, root, "deleted")
 }

@@ -17,8 +17,8 @@ func (a *API) snapshotRoutes(r chi.Router) {
 	r.Method(http.MethodPut, "/snapshots/{id}", osapi.HandlerFunc(a.updateSnapshot))
 	r.Method(http.MethodDelete, "/snapshots/{id}", osapi.HandlerFunc(a.deleteSnapshot))
 	r.Method(http.MethodGet, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.getSnapshotMetadata))
-	r.Method(http.MethodPut, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.setSnapshotMetadata))
-	r.Method(http.MethodPost, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.setSnapshotMetadata))
+	r.Method(http.MethodPut, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.setSnapshotMetadata(true)))
+	r.Method(http.MethodPost, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.setSnapshotMetadata(false)))
 }
 
 func snapshotJSON(s volume.Snapshot) map[string]any {
@@ -150,20 +150,33 @@ func (a *API) getSnapshotMetadata(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (a *API) setSnapshotMetadata(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Metadata map[string]string `json:"metadata"`
+func (a *API) setSnapshotMetadata(replace bool) osapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Metadata map[string]string `json:"metadata"`
+		}
+		if err := osapi.DecodeJSON(r, &body, false); err != nil {
+			return err
+		}
+		if body.Metadata == nil {
+			return osapi.Errorf(http.StatusBadRequest, "Malformed request body: 'metadata' is a required property.")
+		}
+		md := body.Metadata
+		if !replace {
+			s, err := a.Volumes.GetSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"))
+			if err != nil {
+				return err
+			}
+			for k, v := range md {
+				s.Metadata[k] = v
+			}
+			md = s.Metadata
+		}
+		s, err := a.Volumes.UpdateSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"), nil, nil, md)
+		if err != nil {
+			return err
+		}
+		osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": s.Metadata})
+		return nil
 	}
-	if err := osapi.DecodeJSON(r, &body, false); err != nil {
-		return err
-	}
-	if body.Metadata == nil {
-		return osapi.Errorf(http.StatusBadRequest, "Malformed request body: 'metadata' is a required property.")
-	}
-	s, err := a.Volumes.UpdateSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"), nil, nil, body.Metadata)
-	if err != nil {
-		return err
-	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": s.Metadata})
-	return nil
 }

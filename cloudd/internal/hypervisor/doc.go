@@ -25,6 +25,10 @@
 //     backed by the base image), "<id>.config.iso" (the config drive) and
 //     "<id>.console.log" (the serial console log, written by virtlogd and
 //     read back with virStorageVolDownload).
+//   - Storage pool "stratus-volumes": block storage volumes
+//     "volume-<id>.qcow2" and their snapshots "snapshot-<id>.qcow2"
+//     (standalone copies), attached to domains as virtio disks whose serial
+//     is the volume id (see volume.go).
 //   - Domain "stratus-<id>" (UUID = server id when it is a UUID), defined
 //     with libvirtxml, carrying a <metadata> element in MetadataNamespace.
 //     Servers lists exactly the domains with that element.

@@ -409,8 +409,11 @@ func (h *Host) resize(ctx context.Context, id string, change func(*Flavor)) erro
 		if meta.Flavor.DiskGiB < oldDisk {
 			return fmt.Errorf("%w: disk of %s is %d GiB; it cannot shrink to %d GiB", ErrInvalidState, id, oldDisk, meta.Flavor.DiskGiB)
 		}
-		if err := h.growDisk(s, id, meta.Flavor.DiskGiB); err != nil {
-			return err
+		// A server booted from a volume has no local disk to grow.
+		if meta.ImageID != "" {
+			if err := h.growDisk(s, id, meta.Flavor.DiskGiB); err != nil {
+				return err
+			}
 		}
 		doc, err := d.GetXMLDesc(libvirt.DOMAIN_XML_INACTIVE)
 		if err != nil {

@@ -76,8 +76,8 @@ func parseBootMapping(raw json.RawMessage) (*bootMapping, error) {
 
 // createWithBoot creates a server, with its boot volume when boot is set:
 // a given volume must be available; one from an image or snapshot is
-// created for the server. The server is created first (its quota is
-// checked there), and removed again if its volume cannot be had.
+// created for the server first (so a bad source is a 400 before any
+// server exists), and discarded again if the server cannot be created.
 func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *bootMapping) (compute.Server, error) {
 	ctx, c := r.Context(), claims(r)
 	if boot == nil {
@@ -86,7 +86,9 @@ func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *b
 	if a.Volumes == nil {
 		return compute.Server{}, invalidBDM("this cloud has no block storage.")
 	}
-	if boot.SourceType == "volume" {
+	volumeID, made := boot.UUID, false
+	switch boot.SourceType {
+	case "volume":
 		v, err := a.Volumes.Get(ctx, c, boot.UUID)
 		if err != nil {
 			return compute.Server{}, invalidBDM("failed to get volume %s.", boot.UUID)
@@ -94,30 +96,30 @@ func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *b
 		if v.Status != volume.StatusAvailable {
 			return compute.Server{}, invalidBDM("volume %s is %s; it must be available to boot from it.", v.ID, v.Status)
 		}
-	}
-	req.ImageID, req.BootFromVolume = "", true
-	srv, err := a.Compute.Create(ctx, c, req)
-	if err != nil {
-		return srv, err
-	}
-	volumeID := boot.UUID
-	if boot.SourceType != "volume" {
+	default:
 		vreq := volume.CreateRequest{Name: req.Name + "-boot", SizeGB: boot.VolumeSize, AvailabilityZone: req.AvailabilityZone}
 		if boot.SourceType == "image" {
 			vreq.ImageID = boot.UUID
 		} else {
 			vreq.SnapshotID = boot.UUID
 		}
-		var v volume.Volume
-		if v, err = a.Volumes.Create(ctx, c, vreq); err == nil {
-			volumeID = v.ID
+		v, err := a.Volumes.Create(ctx, c, vreq)
+		if err != nil {
+			return compute.Server{}, err
+		}
+		volumeID, made = v.ID, true
+	}
+	req.ImageID, req.BootFromVolume = "", true
+	srv, err := a.Compute.Create(ctx, c, req)
+	if err == nil {
+		if err = a.Volumes.ReserveBoot(ctx, c, srv.ID, volumeID, boot.DeleteOnTermination); err != nil {
+			_ = a.Compute.Delete(ctx, c, srv.ID)
 		}
 	}
-	if err == nil {
-		err = a.Volumes.ReserveBoot(ctx, c, srv.ID, volumeID, boot.DeleteOnTermination)
-	}
 	if err != nil {
-		_ = a.Compute.Delete(ctx, c, srv.ID)
+		if made {
+			_ = a.Volumes.Discard(ctx, volumeID)
+		}
 		return compute.Server{}, err
 	}
 	return srv, nil

@@ -85,3 +85,19 @@ func (s *Service) BootVolumeAttached(ctx context.Context, serverID string) error
 		return emit(ctx, tx, "attached", v, map[string]any{"server_id": serverID, "device": rootDevice})
 	})
 }
+
+// Discard deletes a volume made for a server that could not be created,
+// whatever its status (it is still being created): the pending create
+// finds it deleting and does nothing, then its disk is removed.
+func (s *Service) Discard(ctx context.Context, id string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1 AND NOT deleted", id, StatusDeleting); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, id, taskDelete, volumeArgs{VolumeID: id})
+	})
+	if err == nil {
+		s.tasks.Nudge()
+	}
+	return err
+}

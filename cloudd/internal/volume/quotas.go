@@ -28,9 +28,9 @@ var QuotaDefaults = map[string]int64{
 	"groups":               10,
 }
 
-// Usage counts what project uses: volumes and snapshots not deleted, and
+// usage counts what project uses: volumes and snapshots not deleted, and
 // their gigabytes together (Cinder counts snapshots against gigabytes).
-func (s *Service) Usage(ctx context.Context, q db.Querier, project string) (map[string]int64, error) {
+func (s *Service) usage(ctx context.Context, q db.Querier, project string) (map[string]int64, error) {
 	var volumes, volumeGB, snapshots, snapshotGB int64
 	err := q.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM volumes WHERE project_id = $1 AND NOT deleted),
@@ -55,7 +55,7 @@ func (s *Service) reserve(ctx context.Context, tx pgx.Tx, project string, deltas
 		}
 	}
 	return s.Quotas.ReserveMany(ctx, tx, project, deltas, func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
-		return s.Usage(ctx, tx, project)
+		return s.usage(ctx, tx, project)
 	})
 }
 
@@ -80,7 +80,7 @@ func overQuota(err error) error {
 // QuotaUsage is one resource's limit and use.
 type QuotaUsage struct{ Limit, InUse int64 }
 
-// Quotas returns project's limits and usage; admins read any project,
+// QuotaSet returns project's limits and usage; admins read any project,
 // others their own.
 func (s *Service) QuotaSet(ctx context.Context, c *token.Claims, project string) (map[string]QuotaUsage, error) {
 	if err := policy.Authorize(c, policy.Read, "", "quotas"); err != nil {
@@ -93,7 +93,7 @@ func (s *Service) QuotaSet(ctx context.Context, c *token.Claims, project string)
 	if err != nil {
 		return nil, err
 	}
-	used, err := s.Usage(ctx, s.pool, project)
+	used, err := s.usage(ctx, s.pool, project)
 	if err != nil {
 		return nil, err
 	}
@@ -112,16 +112,10 @@ func (s *Service) SetQuotas(ctx context.Context, c *token.Claims, project string
 	return s.Quotas.Set(ctx, project, limits)
 }
 
-// ResetQuotas returns project to the defaults (admin). Only block storage
-// resources are reset; compute's limits in the same table stay.
+// ResetQuotas returns project to the defaults (admin).
 func (s *Service) ResetQuotas(ctx context.Context, c *token.Claims, project string) error {
 	if err := policy.Authorize(c, policy.Admin, "", "quotas"); err != nil {
 		return err
 	}
-	names := make([]string, 0, len(QuotaDefaults))
-	for r := range QuotaDefaults {
-		names = append(names, r)
-	}
-	_, err := s.pool.Exec(ctx, "DELETE FROM quotas WHERE project_id = $1 AND resource = ANY($2)", project, names)
-	return err
+	return s.Quotas.Reset(ctx, project)
 }

@@ -94,12 +94,17 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// A boot volume made for a server is reserved for it at once.
+		// Read again under the row lock: a boot volume made for a server
+		// (ReserveBoot may just have committed) is reserved for it.
+		v, err := s.getVolume(ctx, tx, v.ID, true)
+		if err != nil || v.Status != StatusCreating {
+			return nil
+		}
 		to := StatusAvailable
 		if len(v.Attachments) > 0 {
 			to = StatusReserved
 		}
-		if ok, err := setStatus(ctx, tx, v.ID, StatusCreating, to); err != nil || !ok {
+		if _, err := setStatus(ctx, tx, v.ID, StatusCreating, to); err != nil {
 			return err
 		}
 		v.Status = to

@@ -95,13 +95,16 @@ func notFoundVolume(id string) error {
 	return osapi.Errorf(http.StatusNotFound, "Volume %s could not be found.", id)
 }
 
-// getVolume reads a volume; lock takes its row lock for the rest of tx.
+// getVolume reads a volume; lock takes its row lock for the rest of tx
+// first, so the read (a statement of its own, with a fresh snapshot) sees
+// what the previous holder of the lock committed, attachments included.
 func (s *Service) getVolume(ctx context.Context, q db.Querier, id string, lock bool) (Volume, error) {
-	sql := "SELECT " + volumeCols + volumeFrom + "WHERE v.id = $1 AND NOT v.deleted"
 	if lock {
-		sql += " FOR UPDATE OF v"
+		if _, err := q.Exec(ctx, "SELECT 1 FROM volumes WHERE id = $1 FOR UPDATE", id); err != nil {
+			return Volume{}, err
+		}
 	}
-	rows, _ := q.Query(ctx, sql, id)
+	rows, _ := q.Query(ctx, "SELECT "+volumeCols+volumeFrom+"WHERE v.id = $1 AND NOT v.deleted", id)
 	v, err := pgx.CollectExactlyOneRow(rows, scanVolume)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Volume{}, notFoundVolume(id)

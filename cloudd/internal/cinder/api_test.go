@@ -1,0 +1,165 @@
+package cinder_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
+)
+
+// TestVersionDocuments: /volume lists v3 (300, as Cinder), /volume/v3/
+// describes it, and a microversion outside 3.0 is Cinder's 404.
+func TestVersionDocuments(t *testing.T) {
+	cloud := start(t)
+	for path, code := range map[string]int{"/volume/": http.StatusMultipleChoices, "/volume/v3/": http.StatusOK} {
+		resp, err := http.Get(cloud.URL + path)
+		must(t, err)
+		var body struct {
+			Versions []struct {
+				ID, Status, Version string
+				MinVersion          string `json:"min_version"`
+			} `json:"versions"`
+		}
+		must(t, json.NewDecoder(resp.Body).Decode(&body))
+		resp.Body.Close()
+		if resp.StatusCode != code || len(body.Versions) != 1 || body.Versions[0].ID != "v3.0" || body.Versions[0].Version != "3.0" {
+			t.Errorf("GET %s: %d %+v", path, resp.StatusCode, body)
+		}
+	}
+	bc := clientsFor(t, cloud.Admin(t)).block
+	for version, code := range map[string]int{"volume 3.0": http.StatusOK, "volume latest": http.StatusOK, "volume 3.70": http.StatusNotFound} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, bc.ServiceURL("volumes"), nil)
+		must(t, err)
+		req.Header.Set("X-Auth-Token", bc.TokenID)
+		req.Header.Set("OpenStack-API-Version", version)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != code || resp.Header.Get("OpenStack-API-Version") != "volume 3.0" {
+			t.Errorf("%s: %d %s (header %q)", version, resp.StatusCode, data, resp.Header.Get("OpenStack-API-Version"))
+		}
+	}
+	resp, err := http.Get(bc.ServiceURL("volumes"))
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("volumes without a token: %d", resp.StatusCode)
+	}
+}
+
+// TestSnapshotUpdatesAndQuotaDefaults covers the remaining snapshot and
+// quota calls.
+func TestSnapshotUpdatesAndQuotaDefaults(t *testing.T) {
+	cloud := start(t)
+	project := cloud.MemberProject(t, "snaps")
+	bc := clientsFor(t, cloud.Member(t, "snaps")).block
+	v, err := volumes.Create(ctx, bc, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	waitVolume(t, bc, v.ID, "available")
+	s, err := snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID, Name: "before", Metadata: map[string]string{"a": "1"}}).Extract()
+	must(t, err)
+	waitSnapshot(t, bc, s.ID, "available")
+	name := "after"
+	s, err = snapshots.Update(ctx, bc, s.ID, snapshots.UpdateOpts{Name: &name}).Extract()
+	must(t, err)
+	if s.Name != "after" {
+		t.Fatalf("updated snapshot = %+v", s)
+	}
+	md, err := snapshots.UpdateMetadata(ctx, bc, s.ID, snapshots.UpdateMetadataOpts{Metadata: map[string]any{"b": "2"}}).ExtractMetadata()
+	must(t, err)
+	if len(md) != 1 || md["b"] != "2" {
+		t.Fatalf("snapshot metadata after PUT = %v", md)
+	}
+	page, err := snapshots.ListDetail(bc, snapshots.ListOpts{Name: "after"}).AllPages(ctx)
+	must(t, err)
+	if list, _ := snapshots.ExtractSnapshots(page); len(list) != 1 || list[0].ID != s.ID || list[0].Size != 1 {
+		t.Fatalf("snapshots named after = %+v", list)
+	}
+	q, err := quotasets.GetUsage(ctx, bc, project).Extract()
+	must(t, err)
+	if q.Snapshots.InUse != 1 || q.Gigabytes.InUse != 2 {
+		t.Fatalf("usage with a snapshot = %+v", q)
+	}
+	def, err := quotasets.GetDefaults(ctx, bc, project).Extract()
+	must(t, err)
+	if def.Volumes != 10 || def.Gigabytes != 1000 || def.Snapshots != 10 || def.PerVolumeGigabytes != -1 {
+		t.Fatalf("defaults = %+v", def)
+	}
+	_, err = quotasets.Get(ctx, bc, "someone-else").Extract()
+	wantFault(t, err, http.StatusForbidden, "forbidden", "")
+}
+
+// TestConcurrency: parallel creates never overshoot the volume quota, and
+// parallel attaches of one volume let exactly one through.
+func TestConcurrency(t *testing.T) {
+	cloud := start(t)
+	admin := clientsFor(t, cloud.Admin(t))
+	project := cloud.MemberProject(t, "racers")
+	c := clientsFor(t, cloud.Member(t, "racers"))
+	three := 3
+	_, err := quotasets.Update(ctx, admin.block, project, quotasets.UpdateOpts{Volumes: &three}).Extract()
+	must(t, err)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var created []string
+	codes := map[int]int{}
+	for range 8 {
+		wg.Go(func() {
+			v, err := volumes.Create(ctx, c.block, volumes.CreateOpts{Size: 1}, nil).Extract()
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				created = append(created, v.ID)
+				return
+			}
+			var e gophercloud.ErrUnexpectedResponseCode
+			if errors.As(err, &e) {
+				codes[e.Actual]++
+			} else {
+				t.Errorf("create: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(created) != 3 || codes[http.StatusRequestEntityTooLarge] != 5 {
+		t.Fatalf("8 parallel creates under a quota of 3: %d created, refusals %v", len(created), codes)
+	}
+	waitVolume(t, c.block, created[0], "available")
+
+	imageID := uploadImage(t, admin.image, "boot", qcow2Image(t, "64M"))
+	a := bootServer(t, admin.compute, c.compute, imageID, "a", nil)
+	b := bootServer(t, admin.compute, c.compute, imageID, "b", nil)
+	results := make(chan error, 2)
+	for _, srv := range []string{a, b} {
+		wg.Go(func() {
+			_, err := volumeattach.Create(ctx, c.compute, srv, volumeattach.CreateOpts{VolumeID: created[0]}).Extract()
+			results <- err
+		})
+	}
+	wg.Wait()
+	close(results)
+	ok := 0
+	for err := range results {
+		if err == nil {
+			ok++
+		} else {
+			wantFault(t, err, http.StatusBadRequest, "badRequest", "must be available")
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of 2 parallel attaches of one volume succeeded", ok)
+	}
+	v := waitVolume(t, c.block, created[0], "in-use")
+	if len(v.Attachments) != 1 {
+		t.Fatalf("attachments = %+v", v.Attachments)
+	}
+}

@@ -1,0 +1,80 @@
+package cinder_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
+)
+
+// TestBootFromVolume boots servers from block_device_mapping_v2 with
+// gophercloud: a volume made from an image (deleted with the server) and
+// an existing volume (kept, available again).
+func TestBootFromVolume(t *testing.T) {
+	cloud := start(t)
+	admin := clientsFor(t, cloud.Admin(t))
+	c := clientsFor(t, cloud.Member(t, "bfv"))
+	flavor := flavorFor(t, admin.compute)
+	imageID := uploadImage(t, admin.image, "boot", qcow2Image(t, "64M"))
+	big := uploadImage(t, admin.image, "big", qcow2Image(t, "3G"))
+
+	boot := func(name string, bd servers.BlockDevice) (*servers.Server, error) {
+		return servers.Create(ctx, c.compute, servers.CreateOpts{Name: name, FlavorRef: flavor, BlockDevice: []servers.BlockDevice{bd}}, nil).Extract()
+	}
+	srv, err := boot("from-image", servers.BlockDevice{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume,
+		UUID: imageID, VolumeSize: 1, DeleteOnTermination: true})
+	must(t, err)
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
+	got, err := servers.Get(ctx, c.compute, srv.ID).Extract()
+	must(t, err)
+	if len(got.AttachedVolumes) != 1 || got.Image["id"] != nil {
+		t.Fatalf("server booted from volume: image %v, volumes %v", got.Image, got.AttachedVolumes)
+	}
+	rootID := got.AttachedVolumes[0].ID
+	root := waitVolume(t, c.block, rootID, "in-use")
+	if root.Bootable != "true" || root.Attachments[0].Device != "/dev/vda" || root.VolumeImageMetadata["image_id"] != imageID {
+		t.Fatalf("root volume = %+v", root)
+	}
+	wantFault(t, volumeattach.Delete(ctx, c.compute, srv.ID, rootID).ExtractErr(), http.StatusBadRequest, "badRequest", "root device")
+	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "DELETED")
+	waitVolume(t, c.block, rootID, "deleted")
+
+	// An existing volume survives its server.
+	v, err := volumes.Create(ctx, c.block, volumes.CreateOpts{Size: 1, ImageID: imageID}, nil).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "available")
+	srv, err = boot("from-volume", servers.BlockDevice{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID})
+	must(t, err)
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
+	waitVolume(t, c.block, v.ID, "in-use")
+	_, err = boot("twice", servers.BlockDevice{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID})
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "must be available")
+	// Resizing changes CPUs and memory; the root disk stays the volume.
+	bigger, err := flavors.Create(ctx, admin.compute, flavors.CreateOpts{Name: "vol.bigger", VCPUs: 2, RAM: 512, Disk: gophercloud.IntToPointer(2)}).Extract()
+	must(t, err)
+	must(t, servers.Resize(ctx, c.compute, srv.ID, servers.ResizeOpts{FlavorRef: bigger.ID}).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "VERIFY_RESIZE")
+	must(t, servers.ConfirmResize(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
+	waitVolume(t, c.block, v.ID, "in-use")
+	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "DELETED")
+	waitVolume(t, c.block, v.ID, "available")
+
+	// An image larger than the volume asked for: no server is left behind.
+	_, err = boot("too-small", servers.BlockDevice{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume,
+		UUID: big, VolumeSize: 1})
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "doesn't fit")
+	_, err = boot("no-size", servers.BlockDevice{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume, UUID: imageID})
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "volume_size is required")
+	page, err := servers.List(c.compute, nil).AllPages(ctx)
+	must(t, err)
+	if list, _ := servers.ExtractServers(page); len(list) != 0 {
+		t.Fatalf("servers left after failed boots: %+v", list)
+	}
+}

@@ -1,0 +1,58 @@
+package cinder_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+
+	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
+	"github.com/stratus-cloud/stratus/cloudd/internal/server"
+	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
+)
+
+// TestVolumeTaskResumesAfterCrash: a worker that died while copying a
+// volume left a partial disk and a leased task. Once the lease runs out,
+// another worker takes the task over, replaces the partial disk and makes
+// the volume available: nothing is orphaned, nothing stays "creating".
+func TestVolumeTaskResumesAfterCrash(t *testing.T) {
+	cloud := cloudtest.Start(t, cloudtest.Options{Tuning: server.Tuning{Volume: volume.Config{Workers: -1, TaskLease: time.Second}}})
+	bc := clientsFor(t, cloud.Admin(t)).block
+	v, err := volumes.Create(ctx, bc, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+
+	// The dead worker: it leased the task and began the disk.
+	tag, err := cloud.Server.Pool.Exec(ctx, `UPDATE volume_tasks SET leased_until = now() + interval '1 second', attempts = 1
+		WHERE subject = $1 AND kind = 'create' AND state = 'pending'`, v.ID)
+	must(t, err)
+	if tag.RowsAffected() != 1 {
+		t.Fatalf("no pending create task for %s", v.ID)
+	}
+	host, ok := cloud.Server.Hosts.Host("test:///default")
+	if !ok {
+		t.Fatal("no test host")
+	}
+	must(t, host.CreateVolume(ctx, v.ID, 1, hypervisor.VolumeSource{}))
+
+	ran, err := cloud.Server.Volumes.RunTaskOnce(ctx)
+	must(t, err)
+	if ran {
+		t.Fatal("a worker took a task whose lease is still held")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	ran, err = cloud.Server.Volumes.RunTaskOnce(ctx)
+	must(t, err)
+	if !ran {
+		t.Fatal("the task was not taken over after its lease ran out")
+	}
+	waitVolume(t, bc, v.ID, "available")
+
+	// Deleting removes the disk; removing it again on the host is harmless.
+	must(t, volumes.Delete(ctx, bc, v.ID, nil).ExtractErr())
+	for ran, err = cloud.Server.Volumes.RunTaskOnce(ctx); ran; ran, err = cloud.Server.Volumes.RunTaskOnce(ctx) {
+		must(t, err)
+	}
+	waitVolume(t, bc, v.ID, "deleted")
+	must(t, host.DeleteVolume(ctx, v.ID))
+}
