@@ -89,14 +89,8 @@ resource "stratus_compute_instance" "test" {
 	})
 }
 
-// TestAccComputeInstance_bootFromVolume: the root disk is an existing
-// bootable volume (block_device_mapping_v2 with source_type volume) that
-// Terraform manages and deletes after the server.
-//
-// It boots from a volume made beforehand, not from source_type image: on
-// the merged server side, a volume built from an image for a server can
-// finish before Nova records the attachment and end up available, and the
-// server then fails with "boot volume ... is available".
+// TestAccComputeInstance_bootFromVolume: a root volume made from an image
+// by block_device_mapping_v2, deleted with the server.
 func TestAccComputeInstance_bootFromVolume(t *testing.T) {
 	cloud := acctest.Start(t)
 	cloud.SkipUnlessNovaSupports(t, "block_device_mapping_v2")
@@ -106,25 +100,20 @@ func TestAccComputeInstance_bootFromVolume(t *testing.T) {
 	res := "stratus_compute_instance.test"
 	config := func(name string) string {
 		return fmt.Sprintf(`
-resource "stratus_blockstorage_volume" "root" {
-  name     = "tf-acc-root"
-  size     = 1
-  image_id = %q
-}
-
 resource "stratus_compute_instance" "test" {
   name        = %q
   flavor_name = "m1.tiny"
 
   block_device {
-    source_type           = "volume"
-    uuid                  = stratus_blockstorage_volume.root.id
+    source_type           = "image"
+    uuid                  = %q
     destination_type      = "volume"
+    volume_size           = 1
     boot_index            = 0
-    delete_on_termination = false
+    delete_on_termination = true
   }
 }
-`, imageID, name)
+`, name, imageID)
 	}
 	cloud.Test(t, acctest.Lifecycle{
 		Resource:     res,
