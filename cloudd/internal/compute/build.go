@@ -14,6 +14,7 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/configdrive"
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
+	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
@@ -73,7 +74,11 @@ func (s *Service) build(ctx context.Context, t *task) error {
 			return fmt.Errorf("caching image %s on %s: %w", img.ID, srv.HostName, err)
 		}
 	}
-	drive, err := s.configDrive(ctx, srv)
+	nics, err := s.bindPorts(ctx, srv)
+	if err != nil {
+		return fmt.Errorf("binding ports to %s: %w", srv.HostName, err)
+	}
+	drive, err := s.configDrive(ctx, srv, nics)
 	if err != nil {
 		return err
 	}
@@ -82,6 +87,7 @@ func (s *Service) build(ctx context.Context, t *task) error {
 		FlavorID: srv.Flavor.ID, FlavorName: srv.Flavor.Name, ImageID: srv.ImageID,
 		VCPUs: srv.Flavor.VCPUs, MemoryMiB: int64(srv.Flavor.RAMMB), DiskGiB: srv.Flavor.DiskGB, ConfigDrive: drive,
 		BootVolumeID: bootVolume,
+		NICs:         domainNICs(nics),
 	}); err != nil {
 		return fmt.Errorf("creating server on %s: %w", srv.HostName, err)
 	}
@@ -106,10 +112,11 @@ func (s *Service) build(ctx context.Context, t *task) error {
 
 // configDrive builds the server's config-2 drive: identity, keys, metadata
 // and user data in the OpenStack layout cloud-init reads.
-func (s *Service) configDrive(ctx context.Context, srv Server) ([]byte, error) {
+func (s *Service) configDrive(ctx context.Context, srv Server, nics []network.NIC) ([]byte, error) {
 	d := configdrive.Drive{
 		UUID: srv.ID, Name: srv.Name, Hostname: hostname(srv.Name), ProjectID: srv.ProjectID,
 		AvailabilityZone: srv.AvailabilityZone, Metadata: srv.Metadata, PublicKeys: map[string]string{},
+		Network: networkData(nics),
 	}
 	if srv.KeyName != "" {
 		kp, err := s.GetKeypair(ctx, srv.UserID, srv.KeyName)
@@ -174,6 +181,9 @@ func (s *Service) destroy(ctx context.Context, t *task) error {
 		if err := s.Volumes.ServerDeleted(ctx, srv.ID); err != nil {
 			return fmt.Errorf("releasing the volumes of %s: %w", srv.ID, err)
 		}
+	}
+	if err := s.releasePorts(ctx, srv.ID); err != nil {
+		return fmt.Errorf("releasing ports: %w", err)
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE servers SET deleted = true, vm_state = $2, task_state = NULL, power_state = $3,

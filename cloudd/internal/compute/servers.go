@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
+	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/outbox"
@@ -141,6 +142,7 @@ type CreateRequest struct {
 	// BootFromVolume: no image; the caller gives block storage the boot
 	// volume for this server (volume.Service.ReserveBoot).
 	BootFromVolume bool
+	Networks       []network.ServerNetwork // nil: attach as Nova does with none given
 }
 
 // Hints are the scheduler hints Stratus honours.
@@ -239,6 +241,9 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		// A zero-disk flavor boots on a disk the size of the image.
 		srv.Flavor.DiskGB = int((img.VirtualSize + 1<<30 - 1) >> 30)
 	}
+	if err := s.attachPorts(ctx, c, srv, req.Networks); err != nil {
+		return Server{}, err
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := s.reserveServer(ctx, tx, c.ProjectID, srv.Flavor); err != nil {
 			return err
@@ -263,6 +268,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		return s.enqueue(ctx, tx, srv.ID, taskBuild, hints)
 	})
 	if err != nil {
+		_ = s.releasePorts(context.WithoutCancel(ctx), srv.ID)
 		return Server{}, overQuota(err)
 	}
 	s.nudge()

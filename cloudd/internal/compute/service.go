@@ -43,6 +43,8 @@ type Service struct {
 	Hosts  *hypervisor.Pool
 	// Volumes is told about deleted servers; nil without block storage.
 	Volumes Volumes
+	// Networking gives servers their ports; nil: servers boot without NICs.
+	Networking Networking
 
 	wake    chan struct{} // nudges idle workers when a task is queued
 	cloudID string        // this deployment's id, set by ConnectHosts

@@ -161,7 +161,7 @@ func buildDomain(spec ServerSpec, p domainParams) (*libvirtxml.Domain, error) {
 		OnCrash:    "destroy",
 		Devices: &libvirtxml.DomainDeviceList{
 			Disks: []libvirtxml.DomainDisk{fileDisk(p.DiskPath, "qcow2", rootDisk, false)},
-			// Interfaces: networking adds <interface> elements here.
+			// Interfaces: the server's NICs, set below.
 			Serials: []libvirtxml.DomainSerial{{
 				// A pty keeps `virsh console` working; the log copy lands in
 				// the instance pool, where ConsoleLog reads it back through
@@ -187,6 +187,7 @@ func buildDomain(spec ServerSpec, p domainParams) (*libvirtxml.Domain, error) {
 	if p.ConfigPath != "" {
 		d.Devices.Disks = append(d.Devices.Disks, fileDisk(p.ConfigPath, "raw", configDisk, true))
 	}
+	d.Devices.Interfaces = interfaces(spec.NICs)
 	return d, nil
 }
 

@@ -24,6 +24,7 @@ type ServerSpec struct {
 	// BootVolumeID boots from this block storage volume (see volume.go)
 	// instead of an overlay of ImageID, which is then empty.
 	BootVolumeID string
+	NICs         []NIC // in guest order
 }
 
 func (s ServerSpec) validate() error {

@@ -82,8 +82,9 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	if b == nil {
 		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute server: 'server' is a required property.")
 	}
-	if !emptyJSON(b.Networks) {
-		return osapi.Errorf(http.StatusBadRequest, "Networks cannot be requested yet: Stratus has no network service.")
+	nets, err := requestedNetworks(b.Networks)
+	if err != nil {
+		return err
 	}
 	if !emptyJSON(b.BlockDeviceMapping) {
 		return osapi.Errorf(http.StatusBadRequest, "The legacy block_device_mapping is not supported; use block_device_mapping_v2.")
@@ -103,7 +104,7 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	}
 	srv, err := a.createWithBoot(r, compute.CreateRequest{
 		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
-		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints,
+		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints, Networks: nets,
 	}, boot)
 	if err != nil {
 		return err
@@ -141,7 +142,7 @@ type serverView struct {
 	Flavor           refView           `json:"flavor"`
 	Created          string            `json:"created"`
 	Updated          string            `json:"updated"`
-	Addresses        struct{}          `json:"addresses"`
+	Addresses        serverAddresses   `json:"addresses"`
 	AccessIPv4       string            `json:"accessIPv4"`
 	AccessIPv6       string            `json:"accessIPv6"`
 	Links            []osapi.Link      `json:"links"`
@@ -185,7 +186,7 @@ type faultView struct {
 
 var defaultGroups = []nameView{{Name: "default"}}
 
-func serverJSON(r *http.Request, srv compute.Server) serverView {
+func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serverView {
 	base := osapi.BaseURL(r)
 	ref := func(kind, id string) refView {
 		return refView{ID: id, Links: []osapi.Link{{Rel: "bookmark", Href: base + "/compute/" + kind + "/" + id}}}
@@ -196,7 +197,10 @@ func serverJSON(r *http.Request, srv compute.Server) serverView {
 		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
-		Volumes: []attachedVolume{}, SecurityGroups: defaultGroups,
+		Volumes: []attachedVolume{}, SecurityGroups: defaultGroups, Addresses: addrs,
+	}
+	if out.Addresses == nil {
+		out.Addresses = serverAddresses{}
 	}
 	if srv.ImageID == "" {
 		out.Image = ""
@@ -251,11 +255,17 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		var addrs map[string]serverAddresses
+		if detail {
+			if addrs, err = a.addresses(r, list...); err != nil {
+				return err
+			}
+		}
 		out := make([]any, len(list))
 		var views []*serverView
 		for i, srv := range list {
 			if detail {
-				v := serverJSON(r, srv)
+				v := serverJSON(r, srv, addrs[srv.ID])
 				views = append(views, &v)
 				out[i] = views[len(views)-1]
 			} else {
@@ -287,7 +297,11 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	view := serverJSON(r, srv)
+	addrs, err := a.addresses(r, srv)
+	if err != nil {
+		return err
+	}
+	view := serverJSON(r, srv, addrs[srv.ID])
 	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
 		return err
 	}
@@ -314,7 +328,11 @@ func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv)})
+	addrs, err := a.addresses(r, srv)
+	if err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
 	return nil
 }
 

@@ -49,6 +49,9 @@ CREATE TABLE ports (
     device_owner          text NOT NULL DEFAULT '',
     port_security_enabled boolean NOT NULL DEFAULT true,
     binding_host_id       text NOT NULL DEFAULT '',
+    -- Created by compute for a server (deleted with it) rather than passed in
+    -- by the user (only unbound when the server goes), as Nova tracks it.
+    delete_with_device    boolean NOT NULL DEFAULT false,
     revision_number       bigint NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now()

@@ -101,6 +101,7 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 	s.Compute = compute.New(s.Pool, s.Images, s.Hosts, tune.Compute)
 	s.Volumes = volume.New(s.Pool, s.Images, s.Hosts, tune.Volume)
 	s.Compute.Volumes = s.Volumes
+	s.Compute.Networking = s.Network
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,192 @@
+package neutron_test
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+
+	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+)
+
+// bootImage uploads a small public qcow2 image as admin and returns its id.
+func bootImage(t *testing.T, cloud *cloudtest.Cloud) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "disk.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", path, "64M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img (install qemu-utils): %v: %s", err, out)
+	}
+	data, err := os.ReadFile(path)
+	must(t, err)
+	ic, err := openstack.NewImageV2(cloud.Admin(t), gophercloud.EndpointOpts{})
+	must(t, err)
+	public := images.ImageVisibilityPublic
+	img, err := images.Create(ctx, ic, images.CreateOpts{Name: "tiny", DiskFormat: "qcow2", ContainerFormat: "bare", Visibility: &public}).Extract()
+	must(t, err)
+	must(t, imagedata.Upload(ctx, ic, img.ID, strings.NewReader(string(data))).ExtractErr())
+	return img.ID
+}
+
+func waitActive(t *testing.T, cc *gophercloud.ServiceClient, id string) *servers.Server {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		srv, err := servers.Get(ctx, cc, id).Extract()
+		must(t, err)
+		if srv.Status == "ACTIVE" {
+			return srv
+		}
+		if srv.Status == "ERROR" || time.Now().After(deadline) {
+			t.Fatalf("server %s is %s: %+v", id, srv.Status, srv.Fault)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func waitGone(t *testing.T, cc *gophercloud.ServiceClient, id string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := servers.Get(ctx, cc, id).Extract()
+		if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server %s not deleted: %v", id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// serverPorts lists the ports whose device is the server.
+func serverPorts(t *testing.T, nc *gophercloud.ServiceClient, serverID string) []ports.Port {
+	t.Helper()
+	page, err := ports.List(nc, ports.ListOpts{DeviceID: serverID}).AllPages(ctx)
+	must(t, err)
+	list, err := ports.ExtractPorts(page)
+	must(t, err)
+	return list
+}
+
+func TestServersGetPorts(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "vm")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	admin := networkV2(t, cloud.Admin(t))
+	boot := func(name string, nets ...servers.Network) (string, error) {
+		opts := servers.CreateOpts{Name: name, ImageRef: imageID, FlavorRef: "42", Networks: nets}
+		srv, err := servers.Create(ctx, cc, opts, nil).Extract()
+		if err != nil {
+			return "", err
+		}
+		return srv.ID, nil
+	}
+
+	// No network usable: the server boots without NICs.
+	bare, err := boot("bare")
+	must(t, err)
+	if srv := waitActive(t, cc, bare); len(srv.Addresses) != 0 {
+		t.Fatalf("addresses without networks: %v", srv.Addresses)
+	}
+
+	// One network: a server without "networks" gets a port on it, bound to
+	// its host, with the address shown in "addresses".
+	n1, _ := newNet(t, nc, "net1", "10.50.0.0/24")
+	auto, err := boot("auto")
+	must(t, err)
+	srv := waitActive(t, cc, auto)
+	list := serverPorts(t, nc, auto)
+	if len(list) != 1 || list[0].NetworkID != n1.ID || list[0].DeviceOwner != "compute:nova" {
+		t.Fatalf("auto-attached ports %+v", list)
+	}
+	bound, err := ports.Get(ctx, admin, list[0].ID).Extract()
+	must(t, err)
+	var binding struct {
+		HostID string `json:"binding:host_id"`
+	}
+	must(t, ports.Get(ctx, admin, bound.ID).ExtractInto(&binding))
+	addrs, _ := srv.Addresses["net1"].([]any)
+	if binding.HostID == "" || len(addrs) != 1 {
+		t.Fatalf("binding %q, addresses %v", binding.HostID, srv.Addresses)
+	}
+	first := addrs[0].(map[string]any)
+	if first["addr"] != list[0].FixedIPs[0].IPAddress || first["OS-EXT-IPS:type"] != "fixed" ||
+		first["OS-EXT-IPS-MAC:mac_addr"] != list[0].MACAddress || first["version"] != float64(4) {
+		t.Fatalf("address %v for port %+v", first, list[0])
+	}
+
+	// Two networks: Nova's 409 unless one is named.
+	n2, _ := newNet(t, nc, "net2", "10.51.0.0/24")
+	_, err = boot("ambiguous")
+	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) || !strings.Contains(err.Error(), "Multiple possible networks found") {
+		t.Fatalf("ambiguous networks: %v", err)
+	}
+
+	// A fixed IP, and a port passed in.
+	mine, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: n2.ID, Name: "mine"}).Extract()
+	must(t, err)
+	picky, err := boot("picky", servers.Network{UUID: n1.ID, FixedIP: "10.50.0.50"}, servers.Network{Port: mine.ID})
+	must(t, err)
+	srv = waitActive(t, cc, picky)
+	if a := srv.Addresses["net1"].([]any)[0].(map[string]any); a["addr"] != "10.50.0.50" || len(srv.Addresses["net2"].([]any)) != 1 {
+		t.Fatalf("addresses %v", srv.Addresses)
+	}
+	// Synchronous errors: the address and the port are taken.
+	_, err = boot("clash", servers.Network{UUID: n1.ID, FixedIP: "10.50.0.50"})
+	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+		t.Fatalf("fixed IP in use: %v", err)
+	}
+	_, err = boot("thief", servers.Network{Port: mine.ID})
+	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+		t.Fatalf("port in use: %v", err)
+	}
+	_, err = boot("nowhere", servers.Network{UUID: "5f2d7c4e-0000-4000-8000-000000000000"})
+	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		t.Fatalf("unknown network: %v", err)
+	}
+	// A refused create leaves no port behind.
+	page, err := ports.List(nc, ports.ListOpts{NetworkID: n1.ID}).AllPages(ctx)
+	must(t, err)
+	if all, _ := ports.ExtractPorts(page); len(all) != 2 {
+		t.Fatalf("ports on net1 after refused creates: %d, want 2", len(all))
+	}
+	wantError(t, networks.Delete(ctx, nc, n1.ID).ExtractErr(), http.StatusConflict, "NetworkInUse")
+
+	// Delete: ports created for the server go, the one passed in stays, unbound.
+	for _, id := range []string{bare, auto, picky} {
+		must(t, servers.Delete(ctx, cc, id).ExtractErr())
+		waitGone(t, cc, id)
+	}
+	if left := serverPorts(t, nc, picky); len(left) != 0 {
+		t.Fatalf("ports still attached to a deleted server: %+v", left)
+	}
+	kept, err := ports.Get(ctx, nc, mine.ID).Extract()
+	must(t, err)
+	if kept.DeviceID != "" || kept.DeviceOwner != "" {
+		t.Fatalf("passed-in port not unbound: %+v", kept)
+	}
+	must(t, ports.Delete(ctx, nc, mine.ID).ExtractErr())
+	must(t, networks.Delete(ctx, nc, n1.ID).ExtractErr())
+
+	// Every port create and delete became a lifecycle event.
+	var created, deleted int
+	must(t, cloud.Server.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE type = 'stratus.network.port.created'),
+		count(*) FILTER (WHERE type = 'stratus.network.port.deleted') FROM events`).Scan(&created, &deleted))
+	if created != 3 || deleted != 3 {
+		t.Fatalf("port events: %d created, %d deleted; want 3 and 3", created, deleted)
+	}
+}
