@@ -52,13 +52,16 @@ resource "stratus_compute_instance" "test" {
   image_name  = %q
   flavor_name = "m1.tiny"
 
+  # An import lists NICs in the order of their ports' creation, which
+  # is this one: the compute API has no os-interface to tell the guest
+  # order.
   network {
-    uuid        = stratus_networking_network.a.id
-    fixed_ip_v4 = "10.20.0.50"
+    port = stratus_networking_port.b.id
   }
 
   network {
-    port = stratus_networking_port.b.id
+    uuid        = stratus_networking_network.a.id
+    fixed_ip_v4 = "10.20.0.50"
   }
 
   depends_on = [stratus_networking_subnet.a]
@@ -70,11 +73,11 @@ resource "stratus_compute_instance" "test" {
 		Create:   config("tf-acc-nics"),
 		Update:   config("tf-acc-nics-2"),
 		CreateChecks: []statecheck.StateCheck{
-			statecheck.ExpectKnownValue(res, tfjsonpath.New("access_ip_v4"), knownvalue.StringExact("10.20.0.50")),
-			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("tf-acc-a")),
-			statecheck.CompareValuePairs(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("fixed_ip_v4"),
+			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("fixed_ip_v4"), knownvalue.StringExact("10.20.0.50")),
+			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("name"), knownvalue.StringExact("tf-acc-a")),
+			statecheck.CompareValuePairs(res, tfjsonpath.New("access_ip_v4"),
 				"stratus_networking_port.b", tfjsonpath.New("all_fixed_ips").AtSliceIndex(0), compare.ValuesSame()),
-			statecheck.CompareValuePairs(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("mac"),
+			statecheck.CompareValuePairs(res, tfjsonpath.New("network").AtSliceIndex(0).AtMapKey("mac"),
 				"stratus_networking_port.b", tfjsonpath.New("mac_address"), compare.ValuesSame()),
 		},
 		ImportIgnore: []string{"user_data", "scheduler_hints"},
