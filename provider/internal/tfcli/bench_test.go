@@ -91,7 +91,7 @@ func BenchmarkApplyQuickstart50(b *testing.B) {
 	const servers = 50
 	cloud, w := startQuickstart(b, servers)
 	// A flavor small enough for 50 servers on the simulated host.
-	if _, err := flavors.Create(acctest.Ctx, cloud.Compute(b), flavors.CreateOpts{Name: "bench.nano", RAM: 64, VCPUs: 1}).Extract(); err != nil {
+	if _, err := flavors.Create(acctest.Ctx, cloud.Compute(b), flavors.CreateOpts{Name: "bench.nano", RAM: 64, VCPUs: 1, Disk: new(int)}).Extract(); err != nil {
 		b.Fatal(err)
 	}
 	vars := []string{"-var", "flavor_name=bench.nano", "-var", fmt.Sprintf("server_count=%d", servers)}
