@@ -67,14 +67,6 @@ func requiredForceNew(desc string) schema.StringAttribute {
 	}
 }
 
-// computedKept is a computed attribute that does not change once known.
-func computedKept(desc string) schema.StringAttribute {
-	return schema.StringAttribute{
-		Computed: true, MarkdownDescription: desc,
-		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-	}
-}
-
 func ptr[T any](v T) *T { return &v }
 
 // projectOf is the project id Neutron reports, project_id or the older
