@@ -16,6 +16,9 @@ type Loop struct {
 	Name     string
 	Interval time.Duration
 	RunOnce  func(ctx context.Context) error
+	// Wake, when set, runs RunOnce early each time it fires (a change to
+	// act on before the next tick).
+	Wake <-chan struct{}
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -35,6 +38,7 @@ func (l *Loop) Start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
+			case <-l.Wake:
 			}
 		}
 	})

@@ -87,12 +87,6 @@ func kindName(kind string) string {
 	return kind
 }
 
-// isUnique reports whether err is a unique violation.
-func isUnique(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
-}
-
 // authorizeIn checks that c may act on a resource of project, turning a
 // hidden resource into kind's own not-found error.
 func authorizeIn(c *token.Claims, action policy.Action, project, kind, id string) error {
@@ -130,9 +124,17 @@ func checkRevision(ctx context.Context, tx pgx.Tx, table, id string, want int64)
 	return err
 }
 
-// tx runs fn in a transaction and signals the dataplane loop after a commit.
+// tx runs fn in a transaction and signals the dataplane loop after a
+// commit. A foreign key that broke under a concurrent change (a port
+// created on a network being deleted, an address taken from a subnet being
+// deleted) is a 409, not a 500.
 func (s *Service) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	if err := pgx.BeginFunc(ctx, s.pool, fn); err != nil {
+	err := pgx.BeginFunc(ctx, s.pool, fn)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return neutronError(http.StatusConflict, "HTTPConflict", "A resource this request refers to was changed or deleted concurrently; retry.")
+	}
+	if err != nil {
 		return err
 	}
 	s.notify()

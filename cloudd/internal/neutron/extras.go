@@ -120,13 +120,19 @@ func (a *API) defaultQuota(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) setQuota(w http.ResponseWriter, r *http.Request) error {
 	var b struct {
-		Quota map[string]int64 `json:"quota"`
+		Quota map[string]flexInt `json:"quota"`
 	}
 	if err := osapi.DecodeJSON(r, &b, false); err != nil {
 		return err
 	}
+	limits := map[string]int64{}
+	for k, v := range b.Quota {
+		if v.v != nil {
+			limits[k] = int64(*v.v)
+		}
+	}
 	project := chi.URLParam(r, "project")
-	if err := a.Network.SetQuotas(r.Context(), claims(r), project, b.Quota); err != nil {
+	if err := a.Network.SetQuotas(r.Context(), claims(r), project, limits); err != nil {
 		return err
 	}
 	return a.showQuota(false)(w, r)

@@ -193,8 +193,11 @@ func TestExtensionsTagsQuotas(t *testing.T) {
 	// Tags: set, add, confirm, filter, remove.
 	n, _ := newNet(t, member, "tagged", "10.40.0.0/24")
 	other, _ := newNet(t, member, "plain", "10.41.0.0/24")
-	tags, err := attributestags.ReplaceAll(ctx, member, "networks", n.ID, attributestags.ReplaceAllOpts{Tags: []string{"blue", "prod"}}).Extract()
+	tags, err := attributestags.ReplaceAll(ctx, member, "networks", n.ID, attributestags.ReplaceAllOpts{Tags: []string{"prod", "blue"}}).Extract()
 	must(t, err)
+	if !slices.Equal(tags, []string{"blue", "prod"}) {
+		t.Fatalf("replaced tags %v", tags)
+	}
 	must(t, attributestags.Add(ctx, member, "networks", n.ID, "east").ExtractErr())
 	if ok, err := attributestags.Confirm(ctx, member, "networks", n.ID, "east").Extract(); err != nil || !ok {
 		t.Fatalf("confirm tag: %v %v", ok, err)

@@ -123,3 +123,11 @@ func defaultGroup(t testing.TB, nc *gophercloud.ServiceClient) string {
 	return ""
 }
 func ptr[T any](v T) *T { return &v }
+
+// toJSON renders v for substring checks on CLI output.
+func toJSON(t testing.TB, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
+	must(t, err)
+	return string(data)
+}

@@ -31,12 +31,12 @@ type networkBody struct {
 	AdminStateUp *bool   `json:"admin_state_up"`
 	Shared       *bool   `json:"shared"`
 	External     *bool   `json:"router:external"`
-	MTU          *int    `json:"mtu"`
+	MTU          flexInt `json:"mtu"`
 }
 
 func (b networkBody) update() network.NetworkUpdate {
 	return network.NetworkUpdate{ProjectID: b.id(), Name: b.Name, Description: b.Description, AdminStateUp: b.AdminStateUp,
-		Shared: b.Shared, External: b.External, MTU: b.MTU}
+		Shared: b.Shared, External: b.External, MTU: b.MTU.v}
 }
 
 func (a *API) listNetworks(w http.ResponseWriter, r *http.Request) error {
@@ -95,7 +95,7 @@ type subnetBody struct {
 	NetworkID       string               `json:"network_id"`
 	Name            *string              `json:"name"`
 	Description     *string              `json:"description"`
-	IPVersion       int                  `json:"ip_version"`
+	IPVersion       flexInt              `json:"ip_version"`
 	CIDR            string               `json:"cidr"`
 	GatewayIP       *string              `json:"gateway_ip"`
 	EnableDHCP      *bool                `json:"enable_dhcp"`
@@ -114,15 +114,19 @@ func decodeSubnet(r *http.Request) (network.SubnetUpdate, error) {
 	if b.SubnetPoolID != nil {
 		return network.SubnetUpdate{}, osapi.Errorf(http.StatusBadRequest, "Subnet pools are not supported; give a cidr.")
 	}
-	if b.IPVersion != 0 && b.IPVersion != 4 && b.IPVersion != 6 {
-		return network.SubnetUpdate{}, osapi.Errorf(http.StatusBadRequest, "Invalid input for ip_version. Reason: '%d' is not in [4, 6].", b.IPVersion)
+	version := 0
+	if b.IPVersion.v != nil {
+		version = *b.IPVersion.v
+		if version != 4 && version != 6 {
+			return network.SubnetUpdate{}, osapi.Errorf(http.StatusBadRequest, "Invalid input for ip_version. Reason: '%d' is not in [4, 6].", version)
+		}
 	}
 	_, gatewaySet := fields["gateway_ip"]
 	if b.GatewayIP != nil && strings.TrimSpace(*b.GatewayIP) == "" {
 		b.GatewayIP = nil
 	}
 	return network.SubnetUpdate{ProjectID: b.id(), NetworkID: b.NetworkID, Name: b.Name, Description: b.Description,
-		IPVersion: b.IPVersion, CIDR: b.CIDR, GatewaySet: gatewaySet, GatewayIP: b.GatewayIP, EnableDHCP: b.EnableDHCP,
+		IPVersion: version, CIDR: b.CIDR, GatewaySet: gatewaySet, GatewayIP: b.GatewayIP, EnableDHCP: b.EnableDHCP,
 		DNSNameservers: b.DNSNameservers, HostRoutes: b.HostRoutes, AllocationPools: b.AllocationPools}, nil
 }
 

@@ -123,3 +123,24 @@ func TestNetworksSubnetsPorts(t *testing.T) {
 }
 
 func contains(body []byte, s string) bool { return strings.Contains(string(body), s) }
+
+func TestIPv6(t *testing.T) {
+	_, admin := startCloud(t)
+	n, v4 := newNet(t, admin, "dual", "10.90.0.0/24")
+	v6, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: n.ID, CIDR: "2001:db8:90::/64", IPVersion: gophercloud.IPv6}).Extract()
+	must(t, err)
+	if v6.GatewayIP != "2001:db8:90::1" || v6.AllocationPools[0] != (subnets.AllocationPool{Start: "2001:db8:90::2", End: "2001:db8:90:0:ffff:ffff:ffff:ffff"}) {
+		t.Fatalf("IPv6 subnet %+v", v6)
+	}
+	// A port gets one address of each version.
+	p, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	if len(p.FixedIPs) != 2 || p.FixedIPs[0].SubnetID != v4.ID || p.FixedIPs[1].SubnetID != v6.ID {
+		t.Fatalf("dual-stack port %+v", p.FixedIPs)
+	}
+	p, err = ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, FixedIPs: []ports.IP{{IPAddress: "2001:db8:90::abcd"}}}).Extract()
+	must(t, err)
+	if len(p.FixedIPs) != 1 || p.FixedIPs[0].IPAddress != "2001:db8:90::abcd" {
+		t.Fatalf("fixed IPv6 %+v", p.FixedIPs)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -115,4 +117,22 @@ func (p project) id() string {
 		return p.ProjectID
 	}
 	return p.TenantID
+}
+
+// flexInt is an integer attribute that also arrives as a numeric string
+// (the openstack CLI sends "mtu": "1450"); Neutron converts both.
+type flexInt struct{ v *int }
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" {
+		f.v = nil
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("'%s' is not an integer", s)
+	}
+	f.v = &n
+	return nil
 }

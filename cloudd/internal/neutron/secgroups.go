@@ -85,8 +85,8 @@ type ruleBody struct {
 	Direction       string  `json:"direction"`
 	EtherType       string  `json:"ethertype"`
 	Protocol        any     `json:"protocol"` // a name or a number
-	PortRangeMin    *int    `json:"port_range_min"`
-	PortRangeMax    *int    `json:"port_range_max"`
+	PortRangeMin    flexInt `json:"port_range_min"`
+	PortRangeMax    flexInt `json:"port_range_max"`
 	RemoteIPPrefix  *string `json:"remote_ip_prefix"`
 	RemoteGroupID   *string `json:"remote_group_id"`
 	Description     string  `json:"description"`
@@ -113,7 +113,7 @@ func (a *API) createRule(w http.ResponseWriter, r *http.Request) error {
 	}
 	rule, err := a.Network.CreateSecurityGroupRule(r.Context(), claims(r), network.RuleRequest{
 		ProjectID: b.id(), SecurityGroupID: b.SecurityGroupID, Direction: b.Direction, EtherType: b.EtherType, Protocol: proto,
-		PortRangeMin: b.PortRangeMin, PortRangeMax: b.PortRangeMax, RemoteIPPrefix: b.RemoteIPPrefix, RemoteGroupID: b.RemoteGroupID,
+		PortRangeMin: b.PortRangeMin.v, PortRangeMax: b.PortRangeMax.v, RemoteIPPrefix: b.RemoteIPPrefix, RemoteGroupID: b.RemoteGroupID,
 		Description: b.Description,
 	})
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
@@ -105,7 +107,7 @@ func TestServersGetPorts(t *testing.T) {
 
 	// One network: a server without "networks" gets a port on it, bound to
 	// its host, with the address shown in "addresses".
-	n1, _ := newNet(t, nc, "net1", "10.50.0.0/24")
+	n1, s1 := newNet(t, nc, "net1", "10.50.0.0/24")
 	auto, err := boot("auto")
 	must(t, err)
 	srv := waitActive(t, cc, auto)
@@ -145,6 +147,26 @@ func TestServersGetPorts(t *testing.T) {
 	if a := srv.Addresses["net1"].([]any)[0].(map[string]any); a["addr"] != "10.50.0.50" || len(srv.Addresses["net2"].([]any)) != 1 {
 		t.Fatalf("addresses %v", srv.Addresses)
 	}
+	// A floating IP on the server's port shows up after its fixed address.
+	public, _ := externalNet(t, admin, "203.0.113.0/24")
+	rt, err := routers.Create(ctx, nc, routers.CreateOpts{Name: "r", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, nc, rt.ID, routers.AddInterfaceOpts{SubnetID: s1.ID}).Extract()
+	must(t, err)
+	var picked string
+	for _, p := range serverPorts(t, nc, picky) {
+		if p.NetworkID == n1.ID {
+			picked = p.ID
+		}
+	}
+	fip, err := floatingips.Create(ctx, nc, floatingips.CreateOpts{FloatingNetworkID: public.ID, PortID: picked}).Extract()
+	must(t, err)
+	srv, err = servers.Get(ctx, cc, picky).Extract()
+	must(t, err)
+	if a := srv.Addresses["net1"].([]any); len(a) != 2 || a[1].(map[string]any)["addr"] != fip.FloatingIP || a[1].(map[string]any)["OS-EXT-IPS:type"] != "floating" {
+		t.Fatalf("addresses with a floating IP: %v", srv.Addresses)
+	}
+
 	// Synchronous errors: the address and the port are taken.
 	_, err = boot("clash", servers.Network{UUID: n1.ID, FixedIP: "10.50.0.50"})
 	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
@@ -161,8 +183,8 @@ func TestServersGetPorts(t *testing.T) {
 	// A refused create leaves no port behind.
 	page, err := ports.List(nc, ports.ListOpts{NetworkID: n1.ID}).AllPages(ctx)
 	must(t, err)
-	if all, _ := ports.ExtractPorts(page); len(all) != 2 {
-		t.Fatalf("ports on net1 after refused creates: %d, want 2", len(all))
+	if all, _ := ports.ExtractPorts(page); len(all) != 3 { // two servers' and the router's
+		t.Fatalf("ports on net1 after refused creates: %d, want 3", len(all))
 	}
 	wantError(t, networks.Delete(ctx, nc, n1.ID).ExtractErr(), http.StatusConflict, "NetworkInUse")
 
@@ -174,6 +196,13 @@ func TestServersGetPorts(t *testing.T) {
 	if left := serverPorts(t, nc, picky); len(left) != 0 {
 		t.Fatalf("ports still attached to a deleted server: %+v", left)
 	}
+	// The server's port went, and with it the floating IP's association.
+	if f, err := floatingips.Get(ctx, nc, fip.ID).Extract(); err != nil || f.PortID != "" {
+		t.Fatalf("floating ip after its port went: %+v %v", f, err)
+	}
+	must(t, floatingips.Delete(ctx, nc, fip.ID).ExtractErr())
+	_, err = routers.RemoveInterface(ctx, nc, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s1.ID}).Extract()
+	must(t, err)
 	kept, err := ports.Get(ctx, nc, mine.ID).Extract()
 	must(t, err)
 	if kept.DeviceID != "" || kept.DeviceOwner != "" {
@@ -186,7 +215,14 @@ func TestServersGetPorts(t *testing.T) {
 	var created, deleted int
 	must(t, cloud.Server.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE type = 'stratus.network.port.created'),
 		count(*) FILTER (WHERE type = 'stratus.network.port.deleted') FROM events`).Scan(&created, &deleted))
-	if created != 3 || deleted != 3 {
-		t.Fatalf("port events: %d created, %d deleted; want 3 and 3", created, deleted)
+	// Ports: auto, picky's two (one passed in), the router's gateway and
+	// interface, the floating IP's; all but the gateway are gone.
+	if created != 6 || deleted != 5 {
+		t.Fatalf("port events: %d created, %d deleted; want 6 and 5", created, deleted)
+	}
+	var fipEvents int
+	must(t, cloud.Server.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type LIKE 'stratus.network.floatingip.%'`).Scan(&fipEvents))
+	if fipEvents != 4 { // created, associated, disassociated, deleted
+		t.Fatalf("%d floating IP events, want 4", fipEvents)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
 	"github.com/stratus-cloud/stratus/cloudd/internal/config"
+	"github.com/stratus-cloud/stratus/cloudd/internal/dataplane"
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/identity"
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
@@ -51,6 +52,10 @@ type Server struct {
 type Tuning struct {
 	Compute compute.Config
 	Volume  volume.Config
+	// Dataplane returns the dataplane of a host by name, nil for none; a
+	// nil Dataplane leaves every host without one (networks exist only in
+	// the API).
+	Dataplane func(host string) dataplane.Applier
 }
 
 // New prepares a cloudd: database up and migrated, cloud bootstrapped,
@@ -119,7 +124,8 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 		return nil, fmt.Errorf("hosts: %w", err)
 	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	s.loops = []*loop.Loop{s.Identity.TrustLoop(), s.Compute.ReconcileLoop()}
+	dataplanes := &network.Dataplanes{Network: s.Network, Applier: tune.Dataplane, Hosts: s.dataplaneHosts}
+	s.loops = []*loop.Loop{s.Identity.TrustLoop(), s.Compute.ReconcileLoop(), dataplanes.Loop()}
 	return s, nil
 }
 
@@ -173,6 +179,16 @@ func (s *Server) defaultHosts(ctx context.Context) []string {
 		return []string{simulatedHost}
 	}
 	return []string{localHypervisor}
+}
+
+// dataplaneHosts are the compute hosts, by the names ports are bound to.
+func (s *Server) dataplaneHosts(ctx context.Context) ([]network.Host, error) {
+	hosts, err := s.Compute.ListHosts(ctx)
+	out := make([]network.Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = network.Host{Name: h.Name, URI: h.URI}
+	}
+	return out, err
 }
 
 const (
