@@ -14,8 +14,8 @@
 //	    attempts int NOT NULL DEFAULT 0, last_error text, leased_until timestamptz,
 //	    created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
 //
-// It is the shape of compute's server tasks (cloudd/internal/compute),
-// which predate this package, with the subject as a plain column.
+// Compute's server tasks (subject column server_id) and block storage's
+// volume tasks both run on it.
 package tasks
 
 import (
@@ -44,6 +44,9 @@ type Task struct {
 type Runner struct {
 	Pool  *pgxpool.Pool
 	Table string
+	// SubjectColumn names the subject column (default "subject"; compute's
+	// tasks table calls it server_id).
+	SubjectColumn string
 	// Run does the work. An error marked Permanent, or any error on the
 	// last attempt, fails the task for good and calls Fail.
 	Run func(ctx context.Context, t Task) error
@@ -62,6 +65,9 @@ type Runner struct {
 func (r *Runner) defaults() {
 	r.wakeOnce.Do(func() {
 		r.wake = make(chan struct{}, 1)
+		if r.SubjectColumn == "" {
+			r.SubjectColumn = "subject"
+		}
 		if r.Workers == 0 {
 			r.Workers = 4
 		}
@@ -83,7 +89,8 @@ func (r *Runner) Enqueue(ctx context.Context, tx pgx.Tx, subject, kind string, a
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "INSERT INTO "+r.Table+" (subject, kind, args) VALUES ($1, $2, $3)", subject, kind, raw)
+	r.defaults()
+	_, err = tx.Exec(ctx, "INSERT INTO "+r.Table+" ("+r.SubjectColumn+", kind, args) VALUES ($1, $2, $3)", subject, kind, raw)
 	return err
 }
 
@@ -97,13 +104,14 @@ func (r *Runner) Nudge() {
 }
 
 func (r *Runner) lease(ctx context.Context) (*Task, error) {
+	subject := r.SubjectColumn
 	rows, _ := r.Pool.Query(ctx, `UPDATE `+r.Table+` SET leased_until = now() + $1::interval, attempts = attempts + 1, updated_at = now()
 		WHERE id = (
 			SELECT t.id FROM `+r.Table+` t
 			 WHERE t.state = 'pending' AND (t.leased_until IS NULL OR t.leased_until < now())
-			   AND NOT EXISTS (SELECT 1 FROM `+r.Table+` e WHERE e.subject = t.subject AND e.state = 'pending' AND e.id < t.id)
+			   AND NOT EXISTS (SELECT 1 FROM `+r.Table+` e WHERE e.`+subject+` = t.`+subject+` AND e.state = 'pending' AND e.id < t.id)
 			 ORDER BY t.id FOR UPDATE SKIP LOCKED LIMIT 1)
-		RETURNING id, subject, kind, args, attempts`, r.Lease.String())
+		RETURNING id, `+subject+`, kind, args, attempts`, r.Lease.String())
 	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Task])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

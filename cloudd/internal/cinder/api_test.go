@@ -48,6 +48,8 @@ func TestVersionDocuments(t *testing.T) {
 			t.Errorf("%s: %d %s (header %q)", version, resp.StatusCode, data, resp.Header.Get("OpenStack-API-Version"))
 		}
 	}
+	_, err := volumes.List(bc, volumes.ListOpts{Sort: "name:asc"}).AllPages(ctx)
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "not supported")
 	resp, err := http.Get(bc.ServiceURL("volumes"))
 	must(t, err)
 	resp.Body.Close()
@@ -162,4 +164,67 @@ func TestConcurrency(t *testing.T) {
 	if len(v.Attachments) != 1 {
 		t.Fatalf("attachments = %+v", v.Attachments)
 	}
+}
+
+// TestVolumeMetadataKeys covers the per-key metadata calls and the
+// availability zone listing, which gophercloud's block storage package
+// does not wrap, with plain requests.
+func TestVolumeMetadataKeys(t *testing.T) {
+	cloud := start(t)
+	bc := clientsFor(t, cloud.Admin(t)).block
+	v, err := volumes.Create(ctx, bc, volumes.CreateOpts{Size: 1, Metadata: map[string]string{"a": "1"}}, nil).Extract()
+	must(t, err)
+	call := func(method, path string, body any, ok int, out any) {
+		t.Helper()
+		resp, err := bc.Request(ctx, method, bc.ServiceURL(path), &gophercloud.RequestOpts{JSONBody: body, JSONResponse: out, OkCodes: []int{ok}})
+		must(t, err)
+		resp.Body.Close()
+	}
+	var meta struct {
+		Meta map[string]string `json:"meta"`
+	}
+	call(http.MethodPut, "volumes/"+v.ID+"/metadata/b", map[string]any{"meta": map[string]string{"b": "2"}}, http.StatusOK, &meta)
+	call(http.MethodGet, "volumes/"+v.ID+"/metadata/b", nil, http.StatusOK, &meta)
+	if meta.Meta["b"] != "2" {
+		t.Fatalf("metadata key b = %v", meta.Meta)
+	}
+	call(http.MethodDelete, "volumes/"+v.ID+"/metadata/a", nil, http.StatusOK, nil)
+	var all struct {
+		Metadata map[string]string `json:"metadata"`
+	}
+	call(http.MethodPut, "volumes/"+v.ID+"/metadata", map[string]any{"metadata": map[string]string{"c": "3"}}, http.StatusOK, &all)
+	call(http.MethodGet, "volumes/"+v.ID+"/metadata", nil, http.StatusOK, &all)
+	if len(all.Metadata) != 1 || all.Metadata["c"] != "3" {
+		t.Fatalf("metadata after PUT = %v", all.Metadata)
+	}
+	_, err = bc.Request(ctx, http.MethodGet, bc.ServiceURL("volumes", v.ID, "metadata", "a"), &gophercloud.RequestOpts{OkCodes: []int{200}})
+	wantFault(t, err, http.StatusNotFound, "itemNotFound", "no metadata with key a")
+	var zones struct {
+		Info []struct {
+			ZoneName  string          `json:"zoneName"`
+			ZoneState map[string]bool `json:"zoneState"`
+		} `json:"availabilityZoneInfo"`
+	}
+	call(http.MethodGet, "os-availability-zone", nil, http.StatusOK, &zones)
+	if len(zones.Info) != 1 || zones.Info[0].ZoneName != "nova" || !zones.Info[0].ZoneState["available"] {
+		t.Fatalf("availability zones = %+v", zones)
+	}
+}
+
+// TestAdminActions: os-reset_status and os-force_delete are the admin's
+// way out of a status a failure left behind; members may not use them.
+func TestAdminActions(t *testing.T) {
+	cloud := start(t)
+	admin := clientsFor(t, cloud.Admin(t)).block
+	member := clientsFor(t, cloud.Member(t, "stuck")).block
+	v, err := volumes.Create(ctx, member, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	waitVolume(t, member, v.ID, "available")
+	wantFault(t, volumes.ResetStatus(ctx, member, v.ID, volumes.ResetStatusOpts{Status: "error"}).ExtractErr(), http.StatusForbidden, "forbidden", "")
+	wantFault(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "stuck"}).ExtractErr(), http.StatusBadRequest, "badRequest", "not a volume status")
+	must(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "deleting"}).ExtractErr())
+	wantFault(t, volumes.Delete(ctx, member, v.ID, nil).ExtractErr(), http.StatusBadRequest, "badRequest", "must be available or error")
+	wantFault(t, volumes.ForceDelete(ctx, member, v.ID).ExtractErr(), http.StatusForbidden, "forbidden", "")
+	must(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr())
+	waitVolume(t, member, v.ID, "deleted")
 }

@@ -72,6 +72,16 @@ func TestBootFromVolume(t *testing.T) {
 	wantFault(t, err, http.StatusBadRequest, "badRequest", "doesn't fit")
 	_, err = boot("no-size", servers.BlockDevice{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume, UUID: imageID})
 	wantFault(t, err, http.StatusBadRequest, "badRequest", "volume_size is required")
+	for name, bds := range map[string][]servers.BlockDevice{
+		"exactly one mapping": {{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID},
+			{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID, BootIndex: 1}},
+		"local block devices": {{SourceType: servers.SourceImage, DestinationType: servers.DestinationLocal, UUID: imageID}},
+		"not supported":       {{SourceType: servers.SourceBlank, DestinationType: servers.DestinationVolume, VolumeSize: 1}},
+		"boot device":         {{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID, BootIndex: 1}},
+	} {
+		_, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "bad", FlavorRef: flavor, BlockDevice: bds}, nil).Extract()
+		wantFault(t, err, http.StatusBadRequest, "badRequest", name)
+	}
 	page, err := servers.List(c.compute, nil).AllPages(ctx)
 	must(t, err)
 	if list, _ := servers.ExtractServers(page); len(list) != 0 {

@@ -110,3 +110,23 @@ func allTenants(r *http.Request) bool {
 	v, ok := truthy(r.URL.Query().Get("all_tenants"))
 	return ok && v
 }
+
+// checkListOrder refuses what listings do not do, rather than ignoring it:
+// they are ordered newest first (sort=created_at:desc) and paged with
+// limit and marker only.
+func checkListOrder(r *http.Request) error {
+	q := r.URL.Query()
+	sort := q.Get("sort")
+	if k := q.Get("sort_key"); k != "" {
+		sort = k + ":" + q.Get("sort_dir")
+	}
+	switch strings.TrimSuffix(sort, ":") {
+	case "", "created_at", "created_at:desc":
+	default:
+		return osapi.Errorf(http.StatusBadRequest, "Invalid input received: sorting by %q is not supported; listings are newest first (created_at:desc).", sort)
+	}
+	if o := q.Get("offset"); o != "" && o != "0" {
+		return osapi.Errorf(http.StatusBadRequest, "Invalid input received: offset is not supported; page with limit and marker.")
+	}
+	return nil
+}

@@ -71,6 +71,9 @@ func (a *API) listSnapshots(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := checkListOrder(r); err != nil {
+			return err
+		}
 		q := r.URL.Query()
 		list, err := a.Volumes.ListSnapshots(r.Context(), claims(r), volume.SnapshotFilter{AllProjects: allTenants(r),
 			ProjectID: q.Get("project_id"), Name: q.Get("name"), Status: q.Get("status"), Volume: q.Get("volume_id"), Page: page})

@@ -179,6 +179,9 @@ func (a *API) listVolumes(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := checkListOrder(r); err != nil {
+			return err
+		}
 		q := r.URL.Query()
 		f := volume.ListFilter{AllProjects: allTenants(r), ProjectID: q.Get("project_id"), Name: q.Get("name"),
 			Status: q.Get("status"), AvailabilityZone: q.Get("availability_zone"), Page: page}
@@ -309,6 +312,18 @@ func (a *API) volumeAction(w http.ResponseWriter, r *http.Request) error {
 			}
 			w.WriteHeader(http.StatusOK)
 			return nil
+		case "os-reset_status":
+			var args struct {
+				Status string `json:"status"`
+			}
+			_ = json.Unmarshal(raw, &args)
+			if err := a.Volumes.ResetStatus(ctx, c, id, args.Status); err != nil {
+				return err
+			}
+		case "os-force_delete":
+			if err := a.Volumes.ForceDelete(ctx, c, id); err != nil {
+				return err
+			}
 		default:
 			return osapi.Errorf(http.StatusBadRequest, "There is no such action: %s", action)
 		}

@@ -165,6 +165,9 @@ func (s *Service) CreateImage(ctx context.Context, c *token.Claims, id, name str
 			if h, ok := s.Hosts.Host(srv.HostURI); ok && h.Simulated() {
 				return osapi.Errorf(http.StatusNotImplemented, "Host %s is simulated (libvirt test driver): its disks have no content to snapshot.", srv.HostName)
 			}
+			if srv.ImageID == "" {
+				return osapi.Errorf(http.StatusNotImplemented, "Server %s boots from a volume; snapshot the volume instead (volume snapshots of attached volumes are not supported yet).", srv.ID)
+			}
 			props := map[string]string{"instance_uuid": srv.ID, "image_type": "snapshot", "base_image_ref": srv.ImageID}
 			for k, v := range metadata {
 				props[k] = v

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stratus-cloud/stratus/internal/tasks"
 )
 
 // candidate is a host with what is already placed on it.
@@ -177,5 +179,5 @@ func (s *Service) schedule(ctx context.Context, srv Server, hints Hints, imagePr
 			return h.ID, nil
 		}
 	}
-	return "", permanentError{errNoValidHost}
+	return "", tasks.Permanent("%w", errNoValidHost)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
 	"github.com/stratus-cloud/stratus/internal/quota"
+	"github.com/stratus-cloud/stratus/internal/tasks"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
@@ -46,8 +47,8 @@ type Service struct {
 	// Networking gives servers their ports; nil: servers boot without NICs.
 	Networking Networking
 
-	wake    chan struct{} // nudges idle workers when a task is queued
-	cloudID string        // this deployment's id, set by ConnectHosts
+	tasks   *tasks.Runner
+	cloudID string // this deployment's id, set by ConnectHosts
 }
 
 // New returns the compute service.
@@ -70,9 +71,10 @@ func New(pool *pgxpool.Pool, images Images, hosts *hypervisor.Pool, cfg Config) 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{
+	s := &Service{
 		pool: pool, cfg: cfg, Images: images, Hosts: hosts,
 		Quotas: &quota.Store{Pool: pool, Defaults: QuotaDefaults},
-		wake:   make(chan struct{}, 1),
 	}
+	s.tasks = s.newRunner()
+	return s
 }

@@ -51,9 +51,6 @@ func parseBootMapping(raw json.RawMessage) (*bootMapping, error) {
 	if m.DestinationType != "volume" {
 		return nil, invalidBDM("destination_type must be volume; local block devices are not supported.")
 	}
-	if m.UUID == "" {
-		return nil, invalidBDM("uuid is required.")
-	}
 	b := &bootMapping{SourceType: m.SourceType, UUID: m.UUID, DeleteOnTermination: m.DeleteOnTermination}
 	if s := strings.Trim(string(m.VolumeSize), `" `); s != "" && s != "null" {
 		n, err := strconv.Atoi(s)
@@ -70,6 +67,9 @@ func parseBootMapping(raw json.RawMessage) (*bootMapping, error) {
 		}
 	default:
 		return nil, invalidBDM("source_type %q is not supported (volume, image or snapshot).", m.SourceType)
+	}
+	if m.UUID == "" {
+		return nil, invalidBDM("uuid is required.")
 	}
 	return b, nil
 }

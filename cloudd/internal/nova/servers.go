@@ -297,16 +297,7 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := a.addresses(r, srv)
-	if err != nil {
-		return err
-	}
-	view := serverJSON(r, srv, addrs[srv.ID])
-	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
-		return err
-	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": view})
-	return nil
+	return a.writeServer(w, r, srv)
 }
 
 func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
@@ -328,12 +319,7 @@ func (a *API) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := a.addresses(r, srv)
-	if err != nil {
-		return err
-	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": serverJSON(r, srv, addrs[srv.ID])})
-	return nil
+	return a.writeServer(w, r, srv)
 }
 
 func (a *API) deleteServer(w http.ResponseWriter, r *http.Request) error {

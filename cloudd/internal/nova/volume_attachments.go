@@ -140,3 +140,17 @@ func (a *API) fillVolumes(r *http.Request, views []*serverView) error {
 	}
 	return nil
 }
+
+// writeServer answers with one server's view, its volumes included.
+func (a *API) writeServer(w http.ResponseWriter, r *http.Request, srv compute.Server) error {
+	addrs, err := a.addresses(r, srv)
+	if err != nil {
+		return err
+	}
+	view := serverJSON(r, srv, addrs[srv.ID])
+	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
+		return err
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"server": view})
+	return nil
+}

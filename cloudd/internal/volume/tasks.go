@@ -130,16 +130,23 @@ func (s *Service) remove(ctx context.Context, host *hypervisor.Host, v Volume) e
 	})
 }
 
+// extend grows the disk to the size the API recorded, online when the
+// volume is attached.
 func (s *Service) extend(ctx context.Context, host *hypervisor.Host, v Volume, a volumeArgs) error {
-	if v.Status != StatusExtending {
+	if v.Status == StatusDeleting {
 		return nil
 	}
 	server := ""
-	if len(v.Attachments) > 0 {
+	if v.Status == StatusExtending && len(v.Attachments) > 0 {
 		server = v.Attachments[0].ServerID
 	}
 	if err := host.ResizeVolume(ctx, v.ID, a.NewSize, server); err != nil {
 		return err
+	}
+	if v.Status != StatusExtending {
+		// Overtaken (its server was deleted meanwhile): the disk still
+		// gets the size the volume records.
+		return nil
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if ok, err := setStatus(ctx, tx, v.ID, StatusExtending, a.Status); err != nil || !ok {

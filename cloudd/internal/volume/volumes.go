@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -576,4 +577,41 @@ func (s *Service) Zones(ctx context.Context, c *token.Claims) ([]Zone, error) {
 	}
 	rows, _ := s.pool.Query(ctx, "SELECT availability_zone, bool_or(enabled AND up) FROM hosts GROUP BY availability_zone ORDER BY availability_zone")
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Zone])
+}
+
+// statuses is every volume status, for os-reset_status.
+var statuses = []string{StatusCreating, StatusAvailable, StatusReserved, StatusAttaching, StatusInUse, StatusDetaching,
+	StatusExtending, StatusDeleting, StatusError, StatusErrorDeleting, StatusErrorExtending}
+
+// ResetStatus sets a volume's status by hand (admin, os-reset_status), the
+// operator's way out of a status a failure left behind. The disk and the
+// attachments are not touched.
+func (s *Service) ResetStatus(ctx context.Context, c *token.Claims, id, status string) error {
+	if err := policy.Authorize(c, policy.Admin, "", "volume status"); err != nil {
+		return err
+	}
+	if !slices.Contains(statuses, status) {
+		return badRequest("Invalid input received: %q is not a volume status.", status)
+	}
+	if _, err := s.getVolume(ctx, s.pool, id, false); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1", id, status)
+	return err
+}
+
+// ForceDelete deletes a detached volume whatever its status (admin,
+// os-force_delete); its disk is removed by a task.
+func (s *Service) ForceDelete(ctx context.Context, c *token.Claims, id string) error {
+	if err := policy.Authorize(c, policy.Admin, "", "volumes"); err != nil {
+		return err
+	}
+	v, err := s.getVolume(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	if len(v.Attachments) > 0 {
+		return badRequest("Invalid volume: Volume %s is attached to server %s; detach it before deleting it.", id, v.Attachments[0].ServerID)
+	}
+	return s.Discard(ctx, id)
 }
