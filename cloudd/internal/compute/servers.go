@@ -143,6 +143,7 @@ type CreateRequest struct {
 	// volume for this server (volume.Service.ReserveBoot).
 	BootFromVolume bool
 	Networks       []network.ServerNetwork // nil: attach as Nova does with none given
+	SecurityGroups []string                // names or ids for the ports created; none: default
 }
 
 // Hints are the scheduler hints Stratus honours.
@@ -241,7 +242,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		// A zero-disk flavor boots on a disk the size of the image.
 		srv.Flavor.DiskGB = int((img.VirtualSize + 1<<30 - 1) >> 30)
 	}
-	if err := s.attachPorts(ctx, c, srv, req.Networks); err != nil {
+	if err := s.attachPorts(ctx, c, srv, req); err != nil {
 		return Server{}, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

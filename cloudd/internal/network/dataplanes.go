@@ -28,7 +28,8 @@ type Dataplanes struct {
 	Applier  func(host string) dataplane.Applier
 	Interval time.Duration // default 10s
 
-	logged sync.Map // hosts whose missing dataplane was logged once
+	logged   sync.Map // hosts whose missing dataplane was logged once
+	applying sync.Map // host name -> *sync.Mutex
 }
 
 // Loop returns the background loop that runs RunOnce.
@@ -49,27 +50,54 @@ func (d *Dataplanes) RunOnce(ctx context.Context) error {
 	}
 	var errs []error
 	for _, h := range hosts {
-		var applier dataplane.Applier
-		switch {
-		case strings.HasPrefix(h.URI, "test:"):
-			d.logOnce(h, "dataplane off for a simulated host: its networks exist only in the API")
-			continue
-		case d.Applier != nil:
-			applier = d.Applier(h.Name)
-		}
-		if applier == nil {
-			d.logOnce(h, "no dataplane for this host: ports bound to it get no bridges, DHCP or security groups")
-			continue
-		}
-		st, err := d.Network.HostState(ctx, h.Name)
-		if err == nil {
-			err = applier.Apply(ctx, st)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("dataplane of %s: %w", h.Name, err))
+		if err := d.apply(ctx, h); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ApplyHost brings one host's dataplane up to date now; compute calls it
+// (through Service.OnBind) after binding a server's ports, so the bridges
+// exist before the domain that plugs into them.
+func (d *Dataplanes) ApplyHost(ctx context.Context, name string) error {
+	hosts, err := d.Hosts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if h.Name == name {
+			return d.apply(ctx, h)
+		}
+	}
+	return nil
+}
+
+func (d *Dataplanes) apply(ctx context.Context, h Host) error {
+	var applier dataplane.Applier
+	switch {
+	case strings.HasPrefix(h.URI, "test:"):
+		d.logOnce(h, "dataplane off for a simulated host: its networks exist only in the API")
+		return nil
+	case d.Applier != nil:
+		applier = d.Applier(h.Name)
+	}
+	if applier == nil {
+		d.logOnce(h, "no dataplane for this host: ports bound to it get no bridges, DHCP or security groups")
+		return nil
+	}
+	// One apply at a time per host: the loop and a server build may meet.
+	mu, _ := d.applying.LoadOrStore(h.Name, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	st, err := d.Network.HostState(ctx, h.Name)
+	if err == nil {
+		err = applier.Apply(ctx, st)
+	}
+	if err != nil {
+		return fmt.Errorf("dataplane of %s: %w", h.Name, err)
+	}
+	return nil
 }
 
 func (d *Dataplanes) logOnce(h Host, msg string) {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,23 +31,38 @@ import (
 type Service struct {
 	pool   *pgxpool.Pool
 	Quotas *quota.Store
-	// changed is signalled after every committed write that may change a
-	// host's dataplane; the dataplane loop listens.
-	changed chan struct{}
+	// OnBind, when set, brings a host's dataplane up to date after ports
+	// were bound to it, before compute defines a domain plugged into them.
+	OnBind func(ctx context.Context, host string) error
+	// watchers are signalled after every committed write that may change
+	// a host's dataplane; dataplane loops listen.
+	mu       sync.Mutex
+	watchers []chan struct{}
 }
 
 // New returns the networking service.
 func New(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, Quotas: &quota.Store{Pool: pool, Defaults: QuotaDefaults}, changed: make(chan struct{}, 1)}
+	return &Service{pool: pool, Quotas: &quota.Store{Pool: pool, Defaults: QuotaDefaults}}
 }
 
-// Changed fires (coalesced) after writes that may change a dataplane.
-func (s *Service) Changed() <-chan struct{} { return s.changed }
+// Changed returns a new channel that fires (coalesced) after each write
+// that may change a dataplane.
+func (s *Service) Changed() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watchers = append(s.watchers, ch)
+	return ch
+}
 
 func (s *Service) notify() {
-	select {
-	case s.changed <- struct{}{}:
-	default:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 

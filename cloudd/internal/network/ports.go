@@ -76,6 +76,8 @@ type PortRequest struct {
 	SecurityGroups *[]string // nil: the project's default group
 	PortSecurity   *bool
 	HostID         *string
+	// deleteWithDevice marks a port compute creates for a server.
+	deleteWithDevice bool
 }
 
 const portCols = `p.id, p.network_id, p.project_id, p.name, p.description, p.mac_address, p.admin_state_up, p.device_id,
@@ -320,10 +322,10 @@ func (s *Service) createPort(ctx context.Context, tx pgx.Tx, id string, n Networ
 			m = generateMAC()
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO ports (id, network_id, project_id, name, description, mac_address, admin_state_up,
-				device_id, device_owner, port_security_enabled, binding_host_id)
-			VALUES ($1, $2, $3, coalesce($4, ''), coalesce($5, ''), $6, coalesce($7, true), coalesce($8, ''), coalesce($9, ''), $10, coalesce($11, ''))
+				device_id, device_owner, port_security_enabled, binding_host_id, delete_with_device)
+			VALUES ($1, $2, $3, coalesce($4, ''), coalesce($5, ''), $6, coalesce($7, true), coalesce($8, ''), coalesce($9, ''), $10, coalesce($11, ''), $12)
 			ON CONFLICT (mac_address) DO NOTHING`,
-			id, n.ID, project, req.Name, req.Description, m, req.AdminStateUp, req.DeviceID, req.DeviceOwner, portSecurity, req.HostID)
+			id, n.ID, project, req.Name, req.Description, m, req.AdminStateUp, req.DeviceID, req.DeviceOwner, portSecurity, req.HostID, req.deleteWithDevice)
 		if err != nil {
 			return Port{}, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,6 +24,8 @@ type ServerNetwork struct {
 	NetworkID string
 	PortID    string
 	FixedIP   string
+
+	securityGroups *[]string // for a port created on NetworkID; nil: the default group
 }
 
 // novaError turns a networking error into the Nova error a server create
@@ -44,7 +47,7 @@ func novaError(err error) error {
 // (auto), the server gets a port on the one network its project can use,
 // none if there is none, and a 409 if there are several. On error nothing
 // is left attached.
-func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, zone string, reqs []ServerNetwork) (err error) {
+func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, zone string, reqs []ServerNetwork, groups []string) (err error) {
 	defer func() {
 		if err != nil {
 			_ = s.ReleaseServer(context.WithoutCancel(ctx), serverID)
@@ -71,27 +74,117 @@ func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, z
 			return osapi.Errorf(http.StatusConflict, "Multiple possible networks found, use a Network ID to be more specific.")
 		}
 	}
-	owner := "compute:" + zone
+	groupIDs, err := s.groupIDs(ctx, c.ProjectID, groups)
+	if err != nil {
+		return err
+	}
 	for _, r := range reqs {
-		if r.PortID != "" {
-			if err := s.claimPort(ctx, c, r.PortID, serverID, owner); err != nil {
-				return err
-			}
-			continue
-		}
-		req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner}
-		if r.FixedIP != "" {
-			req.FixedIPs = &[]FixedIP{{IPAddress: r.FixedIP}}
-		}
-		p, err := s.CreatePort(ctx, c, req)
-		if err != nil {
-			return err
-		}
-		if _, err := s.pool.Exec(ctx, "UPDATE ports SET delete_with_device = true WHERE id = $1", p.ID); err != nil {
+		r.securityGroups = groupIDs
+		if _, err := s.attach(ctx, c, serverID, zone, r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// groupIDs resolves the security groups of a server create (names or
+// ids, as Nova takes them) in project; nil for none asked.
+func (s *Service) groupIDs(ctx context.Context, project string, names []string) (*[]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if _, err := s.ensureDefaultGroup(ctx, project); err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, name := range names {
+		rows, _ := s.pool.Query(ctx, "SELECT id FROM security_groups WHERE project_id = $1 AND (name = $2 OR id = $2)", project, name)
+		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		switch {
+		case err != nil:
+			return nil, err
+		case len(found) == 0:
+			return nil, osapi.Errorf(http.StatusBadRequest, "Security group %s not found for project %s.", name, project)
+		case len(found) > 1:
+			return nil, osapi.Errorf(http.StatusConflict, "Multiple security groups found matching '%s'. Use an ID to be more specific.", name)
+		}
+		if !slices.Contains(ids, found[0]) {
+			ids = append(ids, found[0])
+		}
+	}
+	return &ids, nil
+}
+
+// ServerGroupNames returns, per server, the names of its ports' security groups.
+func (s *Service) ServerGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT p.device_id, g.name FROM ports p
+		JOIN port_security_groups pg ON pg.port_id = p.id JOIN security_groups g ON g.id = pg.security_group_id
+		WHERE p.device_id = ANY($1) AND p.device_owner LIKE 'compute:%' ORDER BY 1, 2`, serverIDs)
+	out := map[string][]string{}
+	var server, name string
+	_, err := pgx.ForEachRow(rows, []any{&server, &name}, func() error {
+		out[server] = append(out[server], name)
+		return nil
+	})
+	return out, err
+}
+
+// attach creates or claims one port for a server.
+func (s *Service) attach(ctx context.Context, c *token.Claims, serverID, zone string, r ServerNetwork) (string, error) {
+	owner := "compute:" + zone
+	if r.PortID != "" {
+		return r.PortID, s.claimPort(ctx, c, r.PortID, serverID, owner)
+	}
+	req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner, SecurityGroups: r.securityGroups, deleteWithDevice: true}
+	if r.FixedIP != "" {
+		req.FixedIPs = &[]FixedIP{{IPAddress: r.FixedIP}}
+	}
+	p, err := s.CreatePort(ctx, c, req)
+	return p.ID, err
+}
+
+// AttachServerPort gives a running server one more port (os-interface).
+func (s *Service) AttachServerPort(ctx context.Context, c *token.Claims, serverID, zone string, r ServerNetwork) (Port, error) {
+	id, err := s.attach(ctx, c, serverID, zone, r)
+	if err != nil {
+		return Port{}, novaError(err)
+	}
+	return s.getPort(ctx, s.pool, id)
+}
+
+// DetachServerPort takes a port off a server: deleted when it was created
+// for the server, unbound when the user passed it in.
+func (s *Service) DetachServerPort(ctx context.Context, serverID, portID string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var owned bool
+		err := tx.QueryRow(ctx, "SELECT delete_with_device FROM ports WHERE id = $1 AND device_id = $2 FOR UPDATE", portID, serverID).Scan(&owned)
+		if err == pgx.ErrNoRows {
+			return osapi.Errorf(http.StatusNotFound, "Port %s is not attached", portID)
+		}
+		if err != nil {
+			return err
+		}
+		if !owned {
+			_, err := tx.Exec(ctx, `UPDATE ports SET device_id = '', device_owner = '', binding_host_id = '',
+				revision_number = revision_number + 1, updated_at = now() WHERE id = $1`, portID)
+			return err
+		}
+		p, err := s.getPort(ctx, tx, portID)
+		if err != nil {
+			return err
+		}
+		return s.deletePort(ctx, tx, p)
+	})
+}
+
+// ServerPorts lists the ports attached to a server, in attach order.
+func (s *Service) ServerPorts(ctx context.Context, serverID string) ([]Port, error) {
+	rows, _ := s.pool.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.device_id = $1 AND p.device_owner LIKE 'compute:%' ORDER BY p.created_at, p.id", serverID)
+	list, err := pgx.CollectRows(rows, scanPort)
+	if err != nil {
+		return nil, err
+	}
+	return list, fillPorts(ctx, s.pool, list)
 }
 
 // claimPort attaches an existing, unattached port of the caller's to a server.
@@ -162,6 +255,9 @@ func (s *Service) BindServer(ctx context.Context, serverID, host string) ([]NIC,
 		nics, err = s.serverNICs(ctx, tx, serverID)
 		return err
 	})
+	if err == nil && len(nics) > 0 && s.OnBind != nil {
+		err = s.OnBind(ctx, host)
+	}
 	return nics, err
 }
 

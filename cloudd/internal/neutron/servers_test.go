@@ -11,11 +11,13 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
@@ -224,5 +226,87 @@ func TestServersGetPorts(t *testing.T) {
 	must(t, cloud.Server.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type LIKE 'stratus.network.floatingip.%'`).Scan(&fipEvents))
 	if fipEvents != 4 { // created, associated, disassociated, deleted
 		t.Fatalf("%d floating IP events, want 4", fipEvents)
+	}
+}
+
+func TestInterfaceAttach(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "ifaces")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "plain", ImageRef: imageID, FlavorRef: "42", Networks: "none"}, nil).Extract()
+	must(t, err)
+	waitActive(t, cc, srv.ID)
+	n, s := newNet(t, nc, "extra", "10.55.0.0/24")
+
+	// By network, with a fixed address: a port is created for the server.
+	att, err := attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{NetworkID: n.ID,
+		FixedIPs: []attachinterfaces.FixedIP{{IPAddress: "10.55.0.9"}}}).Extract()
+	must(t, err)
+	if att.NetID != n.ID || len(att.FixedIPs) != 1 || att.FixedIPs[0].IPAddress != "10.55.0.9" || att.FixedIPs[0].SubnetID != s.ID || att.PortState != "ACTIVE" {
+		t.Fatalf("attachment %+v", att)
+	}
+	// By port: the user's port is claimed.
+	mine, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	_, err = attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{PortID: mine.ID}).Extract()
+	must(t, err)
+	page, err := attachinterfaces.List(cc, srv.ID).AllPages(ctx)
+	must(t, err)
+	list, err := attachinterfaces.ExtractInterfaces(page)
+	must(t, err)
+	if len(list) != 2 || list[0].PortID != att.PortID || list[1].PortID != mine.ID {
+		t.Fatalf("interfaces %+v", list)
+	}
+	got, err := attachinterfaces.Get(ctx, cc, srv.ID, mine.ID).Extract()
+	must(t, err)
+	if got.MACAddr != mine.MACAddress {
+		t.Fatalf("interface %+v", got)
+	}
+	shown, err := servers.Get(ctx, cc, srv.ID).Extract()
+	must(t, err)
+	if len(shown.Addresses["extra"].([]any)) != 2 {
+		t.Fatalf("addresses after attaching %v", shown.Addresses)
+	}
+	// Detach: the created port goes, the user's port stays unbound.
+	must(t, attachinterfaces.Delete(ctx, cc, srv.ID, att.PortID).ExtractErr())
+	must(t, attachinterfaces.Delete(ctx, cc, srv.ID, mine.ID).ExtractErr())
+	_, err = ports.Get(ctx, nc, att.PortID).Extract()
+	wantError(t, err, http.StatusNotFound, "PortNotFound")
+	kept, err := ports.Get(ctx, nc, mine.ID).Extract()
+	must(t, err)
+	if kept.DeviceID != "" {
+		t.Fatalf("detached port still bound: %+v", kept)
+	}
+	err = attachinterfaces.Delete(ctx, cc, srv.ID, mine.ID).ExtractErr()
+	if !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("detaching a detached port: %v", err)
+	}
+}
+
+func TestServerSecurityGroups(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "guarded")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	newNet(t, nc, "only", "10.56.0.0/24")
+	web, err := groups.Create(ctx, nc, groups.CreateOpts{Name: "web"}).Extract()
+	must(t, err)
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "g", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"web"}}, nil).Extract()
+	must(t, err)
+	got := waitActive(t, cc, srv.ID)
+	if len(got.SecurityGroups) != 1 || got.SecurityGroups[0]["name"] != "web" {
+		t.Fatalf("server security groups %v", got.SecurityGroups)
+	}
+	if list := serverPorts(t, nc, srv.ID); len(list) != 1 || len(list[0].SecurityGroups) != 1 || list[0].SecurityGroups[0] != web.ID {
+		t.Fatalf("server ports %+v", list)
+	}
+	_, err = servers.Create(ctx, cc, servers.CreateOpts{Name: "h", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"nope"}}, nil).Extract()
+	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		t.Fatalf("unknown security group: %v", err)
 	}
 }

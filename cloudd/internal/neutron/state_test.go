@@ -114,6 +114,13 @@ func TestHostState(t *testing.T) {
 		t.Fatalf("ssh rule %+v in %+v", ssh, st.SecurityGroups)
 	}
 
+	// A server build applies its host's dataplane at once (Service.OnBind).
+	must(t, loop.ApplyHost(ctx, "sim"))
+	must(t, loop.ApplyHost(ctx, "hostA"))
+	if rec.calls != 2 {
+		t.Fatalf("%d applies after ApplyHost, want 2", rec.calls)
+	}
+
 	// A change wakes the loop without waiting for the resync.
 	loop.Interval = time.Hour
 	lctx, cancel := context.WithCancel(ctx)

@@ -17,13 +17,36 @@ import (
 // and floating addresses.
 type serverAddresses = map[string][]network.ServerAddress
 
-// addresses looks up the addresses of servers in one query.
-func (a *API) addresses(r *http.Request, servers ...compute.Server) (map[string]serverAddresses, error) {
+// serverNetworking is what networking adds to a server's view.
+type serverNetworking struct {
+	addresses serverAddresses
+	groups    []nameView
+}
+
+// networking looks up the addresses and security groups of servers, one
+// query each for the whole page.
+func (a *API) networking(r *http.Request, servers ...compute.Server) (map[string]serverNetworking, error) {
 	ids := make([]string, len(servers))
 	for i, s := range servers {
 		ids[i] = s.ID
 	}
-	return a.Compute.Addresses(r.Context(), ids)
+	addrs, err := a.Compute.Addresses(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := a.Compute.SecurityGroupNames(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]serverNetworking, len(ids))
+	for _, id := range ids {
+		n := serverNetworking{addresses: addrs[id]}
+		for _, g := range groups[id] {
+			n.groups = append(n.groups, nameView{Name: g})
+		}
+		out[id] = n
+	}
+	return out, nil
 }
 
 // requestedNetworks reads a create's "networks": a list of {"uuid"},
@@ -71,4 +94,17 @@ func requestedNetworks(raw json.RawMessage) ([]network.ServerNetwork, error) {
 		}
 	}
 	return out, nil
+}
+
+// groupNames are the names (or ids) of a create's "security_groups".
+func groupNames(list []struct {
+	Name string `json:"name"`
+}) []string {
+	var out []string
+	for _, g := range list {
+		if g.Name != "" {
+			out = append(out, g.Name)
+		}
+	}
+	return out
 }

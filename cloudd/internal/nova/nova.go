@@ -35,6 +35,7 @@ func (a *API) Routes() http.Handler {
 			a.serverGroupRoutes(r)
 			a.quotaRoutes(r)
 			a.serverRoutes(r)
+			a.interfaceRoutes(r)
 			a.hostRoutes(r)
 			a.volumeAttachmentRoutes(r)
 		})

@@ -105,14 +105,21 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request) error {
 	srv, err := a.createWithBoot(r, compute.CreateRequest{
 		Name: b.Name, FlavorID: refID(b.FlavorRef), ImageID: refID(b.ImageRef), KeyName: b.KeyName,
 		UserData: b.UserData, Metadata: b.Metadata, AvailabilityZone: b.AvailabilityZone, Hints: hints, Networks: nets,
+		SecurityGroups: groupNames(b.SecurityGroups),
 	}, boot)
 	if err != nil {
 		return err
 	}
+	groups := []nameView{}
+	for _, g := range groupNames(b.SecurityGroups) {
+		groups = append(groups, nameView{Name: g})
+	}
+	if len(groups) == 0 {
+		groups = defaultGroups
+	}
 	w.Header().Set("Location", serverLink(r, srv.ID, false))
 	osapi.WriteJSON(w, http.StatusAccepted, map[string]any{"server": map[string]any{
-		"id": srv.ID, "links": serverLinks(r, srv.ID), "OS-DCF:diskConfig": "MANUAL",
-		"security_groups": []map[string]string{{"name": "default"}},
+		"id": srv.ID, "links": serverLinks(r, srv.ID), "OS-DCF:diskConfig": "MANUAL", "security_groups": groups,
 	}})
 	return nil
 }
@@ -186,7 +193,7 @@ type faultView struct {
 
 var defaultGroups = []nameView{{Name: "default"}}
 
-func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serverView {
+func serverJSON(r *http.Request, srv compute.Server, net serverNetworking) serverView {
 	base := osapi.BaseURL(r)
 	ref := func(kind, id string) refView {
 		return refView{ID: id, Links: []osapi.Link{{Rel: "bookmark", Href: base + "/compute/" + kind + "/" + id}}}
@@ -197,10 +204,13 @@ func serverJSON(r *http.Request, srv compute.Server, addrs serverAddresses) serv
 		Created: isoTime(srv.CreatedAt), Updated: isoTime(srv.UpdatedAt), Links: serverLinks(r, srv.ID),
 		DiskConfig: "MANUAL", AvailabilityZone: srv.AvailabilityZone, ConfigDrive: "True",
 		KeyName: optional(srv.KeyName), TaskState: optional(srv.TaskState), VMState: srv.VMState, PowerState: srv.PowerState,
-		Volumes: []attachedVolume{}, SecurityGroups: defaultGroups, Addresses: addrs,
+		Volumes: []attachedVolume{}, SecurityGroups: net.groups, Addresses: net.addresses,
 	}
 	if out.Addresses == nil {
 		out.Addresses = serverAddresses{}
+	}
+	if out.SecurityGroups == nil {
+		out.SecurityGroups = defaultGroups
 	}
 	if srv.ImageID == "" {
 		out.Image = ""
@@ -255,9 +265,9 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var addrs map[string]serverAddresses
+		var net map[string]serverNetworking
 		if detail {
-			if addrs, err = a.addresses(r, list...); err != nil {
+			if net, err = a.networking(r, list...); err != nil {
 				return err
 			}
 		}
@@ -265,7 +275,7 @@ func (a *API) listServers(detail bool) osapi.HandlerFunc {
 		var views []*serverView
 		for i, srv := range list {
 			if detail {
-				v := serverJSON(r, srv, addrs[srv.ID])
+				v := serverJSON(r, srv, net[srv.ID])
 				views = append(views, &v)
 				out[i] = views[len(views)-1]
 			} else {

@@ -143,11 +143,11 @@ func (a *API) fillVolumes(r *http.Request, views []*serverView) error {
 
 // writeServer answers with one server's view, its volumes included.
 func (a *API) writeServer(w http.ResponseWriter, r *http.Request, srv compute.Server) error {
-	addrs, err := a.addresses(r, srv)
+	net, err := a.networking(r, srv)
 	if err != nil {
 		return err
 	}
-	view := serverJSON(r, srv, addrs[srv.ID])
+	view := serverJSON(r, srv, net[srv.ID])
 	if err := a.fillVolumes(r, []*serverView{&view}); err != nil {
 		return err
 	}

@@ -125,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, tuning ...Tuning) (s *Server, e
 	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	dataplanes := &network.Dataplanes{Network: s.Network, Applier: tune.Dataplane, Hosts: s.dataplaneHosts}
+	s.Network.OnBind = dataplanes.ApplyHost
 	s.loops = []*loop.Loop{s.Identity.TrustLoop(), s.Compute.ReconcileLoop(), dataplanes.Loop()}
 	return s, nil
 }
