@@ -8,7 +8,6 @@ import (
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
 	"github.com/stratus-cloud/stratus/internal/osapi"
-	"github.com/stratus-cloud/stratus/internal/policy"
 )
 
 func (a *API) quotaRoutes(r chi.Router) {
@@ -43,11 +42,12 @@ func (a *API) getQuotas(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) quotaDefaults(w http.ResponseWriter, r *http.Request) error {
-	if err := policy.Authorize(claims(r), policy.Read, "", "quotas"); err != nil {
+	defaults, err := a.Volumes.QuotaDefaultSet(r.Context(), claims(r))
+	if err != nil {
 		return err
 	}
 	q := map[string]volume.QuotaUsage{}
-	for res, l := range volume.QuotaDefaults {
+	for res, l := range defaults {
 		q[res] = volume.QuotaUsage{Limit: l}
 	}
 	osapi.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaJSON(chi.URLParam(r, "project"), q, false)})

@@ -76,6 +76,11 @@ func TestVolumeTypes(t *testing.T) {
 		t.Fatalf("renamed type = %+v", got)
 	}
 
+	// Per-type quotas: one volume of type faster for this project.
+	project := cloud.MemberProject(t, "typed")
+	_, err = quotasets.Update(ctx, admin, project, quotasets.UpdateOpts{Extra: map[string]any{"volumes_faster": 1}}).Extract()
+	must(t, err)
+
 	// A type in use cannot go; once its volume is gone it can.
 	v, err := volumes.Create(ctx, member, volumes.CreateOpts{Size: 1, VolumeType: "faster"}, nil).Extract()
 	must(t, err)
@@ -83,6 +88,13 @@ func TestVolumeTypes(t *testing.T) {
 		t.Fatalf("volume type = %q", v.VolumeType)
 	}
 	waitVolume(t, member, v.ID, "available")
+	_, err = volumes.Create(ctx, member, volumes.CreateOpts{Size: 1, VolumeType: "faster"}, nil).Extract()
+	wantFault(t, err, http.StatusRequestEntityTooLarge, "overLimit", "quota 'volumes_faster'")
+	q, err := quotasets.Get(ctx, member, project).Extract()
+	must(t, err)
+	if q.Extra["volumes_faster"] != float64(1) || q.Extra["gigabytes_faster"] != float64(-1) {
+		t.Fatalf("quota set with per-type quotas = %+v", q)
+	}
 	wantFault(t, volumetypes.Delete(ctx, admin, vt.ID).ExtractErr(), http.StatusBadRequest, "badRequest", "in use")
 	must(t, volumes.Delete(ctx, member, v.ID, nil).ExtractErr())
 	waitVolume(t, member, v.ID, "deleted")

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,7 +19,8 @@ import (
 
 // QuotaDefaults are Cinder's default per-project limits. Backups and
 // groups do not exist here; their limits are reported for clients that
-// read them and never consumed.
+// read them and never consumed. Every volume type adds volumes_<type>,
+// gigabytes_<type> and snapshots_<type>, unlimited by default.
 var QuotaDefaults = map[string]int64{
 	"volumes":              10,
 	"snapshots":            10,
@@ -28,24 +31,59 @@ var QuotaDefaults = map[string]int64{
 	"groups":               10,
 }
 
-// usage counts what project uses: volumes and snapshots not deleted, and
-// their gigabytes together (Cinder counts snapshots against gigabytes).
-func (s *Service) usage(ctx context.Context, q db.Querier, project string) (map[string]int64, error) {
-	var volumes, volumeGB, snapshots, snapshotGB int64
-	err := q.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM volumes WHERE project_id = $1 AND NOT deleted),
-			(SELECT coalesce(sum(size_gb), 0) FROM volumes WHERE project_id = $1 AND NOT deleted),
-			(SELECT count(*) FROM volume_snapshots WHERE project_id = $1 AND NOT deleted),
-			(SELECT coalesce(sum(size_gb), 0) FROM volume_snapshots WHERE project_id = $1 AND NOT deleted)`, project).
-		Scan(&volumes, &volumeGB, &snapshots, &snapshotGB)
-	return map[string]int64{"volumes": volumes, "snapshots": snapshots, "gigabytes": volumeGB + snapshotGB}, err
+// perType are the resources each volume type has a quota for.
+var perType = []string{"volumes", "gigabytes", "snapshots"}
+
+// quotas is the quota store for the current set of volume types.
+func (s *Service) quotas(ctx context.Context, q db.Querier) (*quota.Store, error) {
+	rows, _ := q.Query(ctx, "SELECT name FROM volume_types WHERE NOT deleted")
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	defaults := maps.Clone(QuotaDefaults)
+	for _, name := range names {
+		for _, r := range perType {
+			defaults[r+"_"+name] = quota.Unlimited
+		}
+	}
+	return &quota.Store{Pool: s.pool, Defaults: defaults}, nil
 }
 
-// reserve checks deltas under the project's quota lock, and sizeGB (when
-// non-zero) against per_volume_gigabytes.
-func (s *Service) reserve(ctx context.Context, tx pgx.Tx, project string, deltas map[string]int64, sizeGB int) error {
+// usage counts what project uses: volumes and snapshots not deleted, and
+// their gigabytes together (Cinder counts snapshots against gigabytes),
+// in all and per volume type.
+func (s *Service) usage(ctx context.Context, q db.Querier, project string) (map[string]int64, error) {
+	rows, _ := q.Query(ctx, `
+		SELECT t.name, 'volumes', count(*), coalesce(sum(v.size_gb), 0)
+		  FROM volumes v JOIN volume_types t ON t.id = v.type_id WHERE v.project_id = $1 AND NOT v.deleted GROUP BY t.name
+		UNION ALL
+		SELECT t.name, 'snapshots', count(*), coalesce(sum(s.size_gb), 0)
+		  FROM volume_snapshots s JOIN volumes v ON v.id = s.volume_id JOIN volume_types t ON t.id = v.type_id
+		 WHERE s.project_id = $1 AND NOT s.deleted GROUP BY t.name`, project)
+	used := map[string]int64{}
+	var typ, kind string
+	var n, gb int64
+	_, err := pgx.ForEachRow(rows, []any{&typ, &kind, &n, &gb}, func() error {
+		used[kind] += n
+		used[kind+"_"+typ] += n
+		used["gigabytes"] += gb
+		used["gigabytes_"+typ] += gb
+		return nil
+	})
+	return used, err
+}
+
+// reserve checks deltas (and the same for typeName's own resources) under
+// the project's quota lock, and sizeGB (when non-zero) against
+// per_volume_gigabytes.
+func (s *Service) reserve(ctx context.Context, tx pgx.Tx, project, typeName string, deltas map[string]int64, sizeGB int) error {
+	store, err := s.quotas(ctx, tx)
+	if err != nil {
+		return err
+	}
 	if sizeGB > 0 {
-		limits, err := s.Quotas.Limits(ctx, tx, project)
+		limits, err := store.Limits(ctx, tx, project)
 		if err != nil {
 			return err
 		}
@@ -54,25 +92,31 @@ func (s *Service) reserve(ctx context.Context, tx pgx.Tx, project string, deltas
 				"Requested volume size %dG is larger than maximum allowed limit %dG.", sizeGB, l)
 		}
 	}
-	return s.Quotas.ReserveMany(ctx, tx, project, deltas, func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	all := maps.Clone(deltas)
+	for r, d := range deltas {
+		if _, ok := store.Defaults[r+"_"+typeName]; ok { // a deleted type has no quota of its own
+			all[r+"_"+typeName] = d
+		}
+	}
+	return store.ReserveMany(ctx, tx, project, all, func(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
 		return s.usage(ctx, tx, project)
 	})
 }
 
 // overQuota renders a *quota.OverError as Cinder does: 413 with Cinder's
-// words for the resource.
+// words for the resource (per-type resources read like their kind).
 func overQuota(err error) error {
 	var over *quota.OverError
 	if !errors.As(err, &over) {
 		return err
 	}
-	switch over.Resource {
-	case "gigabytes":
+	switch {
+	case strings.HasPrefix(over.Resource, "gigabytes"):
 		return osapi.Errorf(http.StatusRequestEntityTooLarge,
-			"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested %dG, quota is %dG and %dG has been consumed.",
-			over.Requested, over.Limit, over.Used)
-	case "snapshots":
-		return osapi.Errorf(http.StatusRequestEntityTooLarge, "SnapshotLimitExceeded: Maximum number of snapshots allowed (%d) exceeded", over.Limit)
+			"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed %s quota. Requested %dG, quota is %dG and %dG has been consumed.",
+			over.Resource, over.Requested, over.Limit, over.Used)
+	case strings.HasPrefix(over.Resource, "snapshots"):
+		return osapi.Errorf(http.StatusRequestEntityTooLarge, "SnapshotLimitExceeded: Maximum number of snapshots allowed (%d) exceeded for quota '%s'.", over.Limit, over.Resource)
 	}
 	return osapi.Errorf(http.StatusRequestEntityTooLarge, "VolumeLimitExceeded: Maximum number of volumes allowed (%d) exceeded for quota '%s'.", over.Limit, over.Resource)
 }
@@ -89,7 +133,11 @@ func (s *Service) QuotaSet(ctx context.Context, c *token.Claims, project string)
 	if !policy.IsAdmin(c) && c.ProjectID != project {
 		return nil, fmt.Errorf("policy does not allow reading the quotas of another project: %w", osapi.ErrForbidden)
 	}
-	limits, err := s.Quotas.Limits(ctx, s.pool, project)
+	store, err := s.quotas(ctx, s.pool)
+	if err != nil {
+		return nil, err
+	}
+	limits, err := store.Limits(ctx, s.pool, project)
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +152,28 @@ func (s *Service) QuotaSet(ctx context.Context, c *token.Claims, project string)
 	return out, nil
 }
 
+// QuotaDefaultSet returns the default limits, per-type ones included.
+func (s *Service) QuotaDefaultSet(ctx context.Context, c *token.Claims) (map[string]int64, error) {
+	if err := policy.Authorize(c, policy.Read, "", "quotas"); err != nil {
+		return nil, err
+	}
+	store, err := s.quotas(ctx, s.pool)
+	if err != nil {
+		return nil, err
+	}
+	return store.Defaults, nil
+}
+
 // SetQuotas overrides project's limits (admin).
 func (s *Service) SetQuotas(ctx context.Context, c *token.Claims, project string, limits map[string]int64) error {
 	if err := policy.Authorize(c, policy.Admin, "", "quotas"); err != nil {
 		return err
 	}
-	return s.Quotas.Set(ctx, project, limits)
+	store, err := s.quotas(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	return store.Set(ctx, project, limits)
 }
 
 // ResetQuotas returns project to the defaults (admin).
@@ -117,5 +181,9 @@ func (s *Service) ResetQuotas(ctx context.Context, c *token.Claims, project stri
 	if err := policy.Authorize(c, policy.Admin, "", "quotas"); err != nil {
 		return err
 	}
-	return s.Quotas.Reset(ctx, project)
+	store, err := s.quotas(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	return store.Reset(ctx, project)
 }

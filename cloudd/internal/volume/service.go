@@ -17,7 +17,6 @@ import (
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
-	"github.com/stratus-cloud/stratus/internal/quota"
 	"github.com/stratus-cloud/stratus/internal/tasks"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
@@ -42,13 +41,12 @@ type Service struct {
 	pool   *pgxpool.Pool
 	Hosts  *hypervisor.Pool
 	Images Images
-	Quotas *quota.Store
 	tasks  *tasks.Runner
 }
 
 // New returns the block storage service.
 func New(pool *pgxpool.Pool, images Images, hosts *hypervisor.Pool, cfg Config) *Service {
-	s := &Service{pool: pool, Hosts: hosts, Images: images, Quotas: &quota.Store{Pool: pool, Defaults: QuotaDefaults}}
+	s := &Service{pool: pool, Hosts: hosts, Images: images}
 	s.tasks = &tasks.Runner{Pool: pool, Table: "volume_tasks", Run: s.run, Fail: s.fail,
 		Workers: cfg.Workers, Lease: cfg.TaskLease, MaxAttempts: cfg.MaxAttempts, PollInterval: cfg.PollInterval}
 	return s

@@ -85,7 +85,7 @@ func (s *Service) CreateSnapshot(ctx context.Context, c *token.Claims, volumeID,
 			return badRequest("Invalid volume: Volume %s status must be available to snapshot, but it is %s (snapshots of attached volumes are not supported; detach it first).", v.ID, v.Status)
 		}
 		snap.SizeGB, snap.ProjectID = v.SizeGB, v.ProjectID
-		if err := s.reserve(ctx, tx, v.ProjectID, map[string]int64{"snapshots": 1, "gigabytes": int64(v.SizeGB)}, 0); err != nil {
+		if err := s.reserve(ctx, tx, v.ProjectID, v.TypeName, map[string]int64{"snapshots": 1, "gigabytes": int64(v.SizeGB)}, 0); err != nil {
 			return err
 		}
 		raw, _ := json.Marshal(md)

@@ -248,7 +248,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 				return err
 			}
 		}
-		if err := s.reserve(ctx, tx, c.ProjectID, map[string]int64{"volumes": 1, "gigabytes": int64(v.SizeGB)}, v.SizeGB); err != nil {
+		if err := s.reserve(ctx, tx, c.ProjectID, v.TypeName, map[string]int64{"volumes": 1, "gigabytes": int64(v.SizeGB)}, v.SizeGB); err != nil {
 			return err
 		}
 		md, _ := json.Marshal(v.Metadata)
@@ -525,7 +525,7 @@ func (s *Service) Extend(ctx context.Context, c *token.Claims, id string, newSiz
 		if err := s.transition(ctx, tx, &v, "extend", StatusExtending, StatusAvailable, StatusInUse); err != nil {
 			return err
 		}
-		if err := s.reserve(ctx, tx, v.ProjectID, map[string]int64{"gigabytes": int64(newSize - v.SizeGB)}, newSize); err != nil {
+		if err := s.reserve(ctx, tx, v.ProjectID, v.TypeName, map[string]int64{"gigabytes": int64(newSize - v.SizeGB)}, newSize); err != nil {
 			return err
 		}
 		// The size is reserved now, so concurrent creates see it; a
