@@ -42,19 +42,23 @@ resource "stratus_networking_subnet" "b" {
   cidr       = "10.21.0.0/24"
 }
 
+resource "stratus_networking_secgroup" "web" {
+  name = "tf-acc-web"
+}
+
 resource "stratus_networking_port" "b" {
   network_id = stratus_networking_network.b.id
   depends_on = [stratus_networking_subnet.b]
 }
 
 resource "stratus_compute_instance" "test" {
-  name        = %q
-  image_name  = %q
-  flavor_name = "m1.tiny"
+  name            = %q
+  image_name      = %q
+  flavor_name     = "m1.tiny"
+  security_groups = [stratus_networking_secgroup.web.name]
 
-  # An import lists NICs in the order of their ports' creation, which
-  # is this one: the compute API has no os-interface to tell the guest
-  # order.
+  # The cloud orders a server's NICs by the creation of their ports, not
+  # as listed here, so the port made beforehand comes first.
   network {
     port = stratus_networking_port.b.id
   }
@@ -80,11 +84,16 @@ resource "stratus_compute_instance" "test" {
 			statecheck.CompareValuePairs(res, tfjsonpath.New("network").AtSliceIndex(0).AtMapKey("mac"),
 				"stratus_networking_port.b", tfjsonpath.New("mac_address"), compare.ValuesSame()),
 		},
-		ImportIgnore: []string{"user_data", "scheduler_hints"},
+		// An import sees the groups of every port, port b's default
+		// included.
+		ImportIgnore: []string{"user_data", "scheduler_hints", "security_groups"},
 		Get: func(id string) error {
 			srv, err := servers.Get(acctest.Ctx, cc, id).Extract()
 			if err == nil && len(srv.Addresses) != 2 {
 				return fmt.Errorf("server %s has addresses %v", id, srv.Addresses)
+			}
+			if err == nil && len(srv.SecurityGroups) != 2 {
+				return fmt.Errorf("server %s has security groups %v, want tf-acc-web and port b's default", id, srv.SecurityGroups)
 			}
 			return err
 		},

@@ -3,6 +3,7 @@ package compute
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -71,6 +73,7 @@ type instanceModel struct {
 	Network           []instanceNetworkModel `tfsdk:"network"`
 	BlockDevice       []blockDeviceModel     `tfsdk:"block_device"`
 	AccessIPv4        types.String           `tfsdk:"access_ip_v4"`
+	SecurityGroups    types.Set              `tfsdk:"security_groups"`
 	Timeouts          timeouts.Value         `tfsdk:"timeouts"`
 }
 
@@ -160,6 +163,13 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"created": schema.StringAttribute{
 				Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "When the server was created (RFC 3339).",
+			},
+			"security_groups": schema.SetAttribute{
+				ElementType: types.StringType, Optional: true, Computed: true,
+				PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplace(), setplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Names of the security groups of the ports Nova creates for the server; the project's `default` when not set. " +
+					"Ports given in `network { port }` keep their own groups (set them on `stratus_networking_port`). " +
+					"The compute API cannot change them afterwards, so changing them replaces the server.",
 			},
 			"access_ip_v4": schema.StringAttribute{
 				Computed: true, PlanModifiers: keep,
@@ -280,6 +290,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		AvailabilityZone: plan.AvailabilityZone.ValueString(),
 		Networks:         nics,
 		BlockDevice:      blockDevices(plan.BlockDevice),
+		SecurityGroups:   tfutil.Strings(ctx, plan.SecurityGroups, &resp.Diagnostics),
 	}
 	if kp := plan.KeyPair.ValueString(); kp != "" {
 		opts = keypairs.CreateOptsExt{CreateOptsBuilder: opts, KeyName: kp}
@@ -500,6 +511,7 @@ func (r *instanceResource) read(ctx context.Context, cc, ic *gophercloud.Service
 	if len(m.Network) > 0 || imported {
 		r.readNetworks(ctx, srv.ID, m, imported, diags)
 	}
+	m.SecurityGroups = securityGroupNames(m.SecurityGroups, srv.SecurityGroups)
 	m.AccessIPv4 = types.StringValue(srv.AccessIPv4)
 	if srv.AccessIPv4 == "" && len(m.Network) > 0 {
 		m.AccessIPv4 = m.Network[0].FixedIPv4
@@ -684,4 +696,25 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	if err := waitGone(ctx, cc, id); err != nil {
 		resp.Diagnostics.AddError("waiting for Instance ("+id+") to be deleted", err.Error())
 	}
+}
+
+// securityGroupNames is the set of names in a server's security_groups,
+// or prior when the server has all of those: the server lists the groups
+// of all its ports, and ports given by id bring their own.
+func securityGroupNames(prior types.Set, groups []map[string]any) types.Set {
+	var names []string
+	for _, g := range groups {
+		if n, ok := g["name"].(string); ok && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if prior.IsNull() || prior.IsUnknown() {
+		return tfutil.SetOf(names)
+	}
+	for _, v := range prior.Elements() {
+		if s, ok := v.(types.String); !ok || !slices.Contains(names, s.ValueString()) {
+			return tfutil.SetOf(names)
+		}
+	}
+	return prior
 }
