@@ -39,12 +39,18 @@ var ProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, erro
 	},
 }
 
-// Main prepares the process environment for terraform-plugin-testing, runs
-// the tests and stops the test PostgreSQL. Call it from TestMain.
-//
-// OS_* variables of the developer's shell are removed so that tests use
-// only the in-process cloud.
+// Main prepares the process environment (Prepare), runs the tests and
+// stops the test PostgreSQL. Call it from TestMain.
 func Main(m *testing.M) {
+	Prepare()
+	testenv.Main(m)
+}
+
+// Prepare sets the process environment up for running Terraform: OS_*
+// variables of the developer's shell are removed so that tests use only
+// the in-process cloud, checkpoint calls are off, and TF_CLI_CONFIG_FILE
+// and TF_ACC_TERRAFORM_PATH are set.
+func Prepare() {
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "OS_") {
 			os.Unsetenv(k)
@@ -63,7 +69,6 @@ func Main(m *testing.M) {
 	if tf := TerraformPath(); tf != "" {
 		os.Setenv("TF_ACC_TERRAFORM_PATH", tf)
 	}
-	testenv.Main(m)
 }
 
 // TerraformPath is the Terraform CLI the tests use: TF_ACC_TERRAFORM_PATH,

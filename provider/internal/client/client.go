@@ -280,3 +280,14 @@ func (c *Client) CurrentProjectID() (string, error) {
 func IsNotFound(err error) bool {
 	return gophercloud.ResponseCodeIs(err, http.StatusNotFound)
 }
+
+// Network returns a networking v2.0 client (catalog type network).
+func (c *Client) Network() (*gophercloud.ServiceClient, error) {
+	return openstack.NewNetworkV2(c.Provider, c.EndpointOpts)
+}
+
+// BlockStorage returns a block storage v3 client (catalog type
+// block-storage, or volumev3 as older clouds name it).
+func (c *Client) BlockStorage() (*gophercloud.ServiceClient, error) {
+	return openstack.NewBlockStorageV3(c.Provider, c.EndpointOpts)
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
@@ -32,7 +31,7 @@ var (
 // NewFlavorDataSource is stratus_compute_flavor (openstack_compute_flavor_v2).
 func NewFlavorDataSource() datasource.DataSource { return &flavorDataSource{} }
 
-type flavorDataSource struct{ client *client.Client }
+type flavorDataSource struct{ tfutil.DataSourceBase }
 
 type flavorDataModel struct {
 	ID         types.String  `tfsdk:"id"`
@@ -72,14 +71,10 @@ func (d *flavorDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 	}
 }
 
-func (d *flavorDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *flavorDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m flavorDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	cc := computeClient(d.client, &resp.Diagnostics)
+	cc := d.Compute(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -109,7 +104,7 @@ func (d *flavorDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 // NewInstanceDataSource is stratus_compute_instance (openstack_compute_instance_v2).
 func NewInstanceDataSource() datasource.DataSource { return &instanceDataSource{} }
 
-type instanceDataSource struct{ client *client.Client }
+type instanceDataSource struct{ tfutil.DataSourceBase }
 
 type instanceDataModel struct {
 	ID               types.String `tfsdk:"id"`
@@ -150,14 +145,10 @@ func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 	}
 }
 
-func (d *instanceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *instanceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m instanceDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	cc := computeClient(d.client, &resp.Diagnostics)
+	cc := d.Compute(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -183,7 +174,7 @@ func (d *instanceDataSource) Read(ctx context.Context, req datasource.ReadReques
 // NewHypervisorDataSource is stratus_compute_hypervisor (openstack_compute_hypervisor_v2).
 func NewHypervisorDataSource() datasource.DataSource { return &hypervisorDataSource{} }
 
-type hypervisorDataSource struct{ client *client.Client }
+type hypervisorDataSource struct{ tfutil.DataSourceBase }
 
 type hypervisorDataModel struct {
 	ID       types.String `tfsdk:"id"`
@@ -218,14 +209,10 @@ func (d *hypervisorDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	}
 }
 
-func (d *hypervisorDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *hypervisorDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m hypervisorDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	cc := computeClient(d.client, &resp.Diagnostics)
+	cc := d.Compute(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -255,7 +242,7 @@ func (d *hypervisorDataSource) Read(ctx context.Context, req datasource.ReadRequ
 // (openstack_compute_availability_zones_v2).
 func NewAvailabilityZonesDataSource() datasource.DataSource { return &zonesDataSource{} }
 
-type zonesDataSource struct{ client *client.Client }
+type zonesDataSource struct{ tfutil.DataSourceBase }
 
 type zonesDataModel struct {
 	ID    types.String `tfsdk:"id"`
@@ -280,14 +267,10 @@ func (d *zonesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 	}
 }
 
-func (d *zonesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *zonesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m zonesDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	cc := computeClient(d.client, &resp.Diagnostics)
+	cc := d.Compute(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -37,7 +37,7 @@ var (
 // NewFlavorResource is stratus_compute_flavor (openstack_compute_flavor_v2).
 func NewFlavorResource() resource.Resource { return &flavorResource{} }
 
-type flavorResource struct{ client *client.Client }
+type flavorResource struct{ tfutil.ResourceBase }
 
 type flavorModel struct {
 	ID         types.String   `tfsdk:"id"`
@@ -122,10 +122,6 @@ func (r *flavorResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	}
 }
 
-func (r *flavorResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *flavorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan flavorModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -134,7 +130,7 @@ func (r *flavorResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -198,7 +194,7 @@ func (r *flavorResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -219,7 +215,7 @@ func (r *flavorResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Update, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -259,15 +255,9 @@ func (r *flavorResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
-	if err := flavors.Delete(ctx, cc, state.ID.ValueString()).ExtractErr(); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.AddError("deleting Flavor ("+state.ID.ValueString()+")", err.Error())
-	}
-}
-
-func (r *flavorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	tfutil.Deleted(flavors.Delete(ctx, cc, state.ID.ValueString()).ExtractErr(), &resp.Diagnostics, "Flavor ("+state.ID.ValueString()+")")
 }

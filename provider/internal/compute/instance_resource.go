@@ -3,6 +3,7 @@ package compute
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -48,27 +50,31 @@ var pollInterval = time.Second
 // NewInstanceResource is stratus_compute_instance (openstack_compute_instance_v2).
 func NewInstanceResource() resource.Resource { return &instanceResource{} }
 
-type instanceResource struct{ client *client.Client }
+type instanceResource struct{ tfutil.ResourceBase }
 
 type instanceModel struct {
-	ID                types.String   `tfsdk:"id"`
-	Name              types.String   `tfsdk:"name"`
-	ImageID           types.String   `tfsdk:"image_id"`
-	ImageName         types.String   `tfsdk:"image_name"`
-	FlavorID          types.String   `tfsdk:"flavor_id"`
-	FlavorName        types.String   `tfsdk:"flavor_name"`
-	KeyPair           types.String   `tfsdk:"key_pair"`
-	UserData          types.String   `tfsdk:"user_data"`
-	Metadata          types.Map      `tfsdk:"metadata"`
-	AvailabilityZone  types.String   `tfsdk:"availability_zone"`
-	PowerState        types.String   `tfsdk:"power_state"`
-	StopBeforeDestroy types.Bool     `tfsdk:"stop_before_destroy"`
-	Status            types.String   `tfsdk:"status"`
-	HostID            types.String   `tfsdk:"host_id"`
-	Created           types.String   `tfsdk:"created"`
-	Updated           types.String   `tfsdk:"updated"`
-	SchedulerHints    types.List     `tfsdk:"scheduler_hints"`
-	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+	ID                types.String           `tfsdk:"id"`
+	Name              types.String           `tfsdk:"name"`
+	ImageID           types.String           `tfsdk:"image_id"`
+	ImageName         types.String           `tfsdk:"image_name"`
+	FlavorID          types.String           `tfsdk:"flavor_id"`
+	FlavorName        types.String           `tfsdk:"flavor_name"`
+	KeyPair           types.String           `tfsdk:"key_pair"`
+	UserData          types.String           `tfsdk:"user_data"`
+	Metadata          types.Map              `tfsdk:"metadata"`
+	AvailabilityZone  types.String           `tfsdk:"availability_zone"`
+	PowerState        types.String           `tfsdk:"power_state"`
+	StopBeforeDestroy types.Bool             `tfsdk:"stop_before_destroy"`
+	Status            types.String           `tfsdk:"status"`
+	HostID            types.String           `tfsdk:"host_id"`
+	Created           types.String           `tfsdk:"created"`
+	Updated           types.String           `tfsdk:"updated"`
+	SchedulerHints    types.List             `tfsdk:"scheduler_hints"`
+	Network           []instanceNetworkModel `tfsdk:"network"`
+	BlockDevice       []blockDeviceModel     `tfsdk:"block_device"`
+	AccessIPv4        types.String           `tfsdk:"access_ip_v4"`
+	SecurityGroups    types.Set              `tfsdk:"security_groups"`
+	Timeouts          timeouts.Value         `tfsdk:"timeouts"`
 }
 
 type schedulerHintsModel struct {
@@ -93,8 +99,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Nova server. Create waits until it is `ACTIVE` (and stopped, for `power_state = \"shutoff\"`). " +
 			"The name, metadata, power state and flavor (by a resize, confirmed automatically) change in place; " +
-			"the image, key pair, user data, availability zone and scheduler hints cannot change without a rebuild, so they replace the server. " +
-			"Stratus has no network or block storage service yet, so servers have no `network` or `block_device`.",
+			"the image, key pair, user data, availability zone, scheduler hints, networks and block devices cannot change without a rebuild, so they replace the server. " +
+			"Create saves the server's id before it waits, so a build that fails leaves a tainted server in the state rather than an orphan.",
 		Attributes: map[string]schema.Attribute{
 			"id": tfutil.IDAttribute("The server id."),
 			"name": schema.StringAttribute{
@@ -103,8 +109,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"image_id": schema.StringAttribute{
 				Optional: true, Computed: true, PlanModifiers: replaceKeep,
-				MarkdownDescription: "Id of the image to boot. Exactly one of `image_id` and `image_name` must be set.",
-				Validators:          []validator.String{stringvalidator.ExactlyOneOf(path.MatchRoot("image_id"), path.MatchRoot("image_name"))},
+				MarkdownDescription: "Id of the image to boot. Set `image_id` or `image_name`, unless a `block_device` with `boot_index = 0` is the root disk.",
+				Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("image_name"))},
 			},
 			"image_name": schema.StringAttribute{
 				Optional: true, Computed: true, PlanModifiers: replaceKeep,
@@ -158,6 +164,17 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "When the server was created (RFC 3339).",
 			},
+			"security_groups": schema.SetAttribute{
+				ElementType: types.StringType, Optional: true, Computed: true,
+				PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplace(), setplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Names of the security groups of the ports Nova creates for the server; the project's `default` when not set. " +
+					"Ports given in `network { port }` keep their own groups (set them on `stratus_networking_port`). " +
+					"The compute API cannot change them afterwards, so changing them replaces the server.",
+			},
+			"access_ip_v4": schema.StringAttribute{
+				Computed: true, PlanModifiers: keep,
+				MarkdownDescription: "The server's IPv4 address to reach it by: the server's `accessIPv4`, else the fixed IPv4 of its first NIC.",
+			},
 			"updated": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "When the server last changed (RFC 3339).",
@@ -185,13 +202,11 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					},
 				},
 			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"network":      networkBlock(),
+			"block_device": blockDeviceBlock(),
+			"timeouts":     timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
-}
-
-func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
 }
 
 // ModifyPlan marks the id of an image or flavor unknown when its name
@@ -240,8 +255,8 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, instanceTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
-	ic := imageClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -255,6 +270,17 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddAttributeError(path.Root("flavor_name"), "finding the flavor", err.Error())
 		return
 	}
+	var nics []servers.Network
+	if len(plan.Network) > 0 {
+		nc := r.Network(&resp.Diagnostics)
+		if nc == nil {
+			return
+		}
+		if nics, err = createNetworks(ctx, nc, plan.Network); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("network"), "finding the networks", err.Error())
+			return
+		}
+	}
 	var opts servers.CreateOptsBuilder = servers.CreateOpts{
 		Name:             plan.Name.ValueString(),
 		ImageRef:         imageID,
@@ -262,6 +288,9 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		UserData:         []byte(plan.UserData.ValueString()),
 		Metadata:         tfutil.StringMap(ctx, plan.Metadata, &resp.Diagnostics),
 		AvailabilityZone: plan.AvailabilityZone.ValueString(),
+		Networks:         nics,
+		BlockDevice:      blockDevices(plan.BlockDevice),
+		SecurityGroups:   tfutil.Strings(ctx, plan.SecurityGroups, &resp.Diagnostics),
 	}
 	if kp := plan.KeyPair.ValueString(); kp != "" {
 		opts = keypairs.CreateOptsExt{CreateOptsBuilder: opts, KeyName: kp}
@@ -283,6 +312,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user_data"), plan.UserData)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("key_pair"), plan.KeyPair)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("scheduler_hints"), plan.SchedulerHints)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("block_device"), plan.BlockDevice)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("power_state"), plan.PowerState)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("stop_before_destroy"), plan.StopBeforeDestroy)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("timeouts"), plan.Timeouts)...)
@@ -310,6 +340,9 @@ func (r *instanceResource) resolveImage(ctx context.Context, ic *gophercloud.Ser
 		return id, nil
 	}
 	name := m.ImageName.ValueString()
+	if name == "" {
+		return "", nil // booting from a block device
+	}
 	page, err := images.List(ic, images.ListOpts{Name: name}).AllPages(ctx)
 	if err != nil {
 		return "", err
@@ -448,6 +481,7 @@ func (r *instanceResource) read(ctx context.Context, cc, ic *gophercloud.Service
 		diags.AddError("reading Instance ("+m.ID.ValueString()+")", err.Error())
 		return true
 	}
+	imported := m.Name.IsNull()
 	m.Name = types.StringValue(srv.Name)
 	m.Status = types.StringValue(srv.Status)
 	m.HostID = types.StringValue(srv.HostID)
@@ -474,6 +508,15 @@ func (r *instanceResource) read(ctx context.Context, cc, ic *gophercloud.Service
 		m.SchedulerHints = types.ListNull(schedulerHintsType)
 	}
 
+	if len(m.Network) > 0 || imported {
+		r.readNetworks(ctx, srv.ID, m, imported, diags)
+	}
+	m.SecurityGroups = securityGroupNames(m.SecurityGroups, srv.SecurityGroups)
+	m.AccessIPv4 = types.StringValue(srv.AccessIPv4)
+	if srv.AccessIPv4 == "" && len(m.Network) > 0 {
+		m.AccessIPv4 = m.Network[0].FixedIPv4
+	}
+
 	imageID, _ := srv.Image["id"].(string)
 	if !m.ImageID.Equal(types.StringValue(imageID)) || m.ImageName.IsNull() || m.ImageName.IsUnknown() {
 		m.ImageID = types.StringValue(imageID)
@@ -495,14 +538,33 @@ func (r *instanceResource) read(ctx context.Context, cc, ic *gophercloud.Service
 	return true
 }
 
+// readNetworks fills m's network blocks from the server's ports. An
+// import from a cloud without a network service has no NICs to read.
+func (r *instanceResource) readNetworks(ctx context.Context, id string, m *instanceModel, imported bool, diags *diag.Diagnostics) {
+	nc, err := r.Provider().Network()
+	if err != nil && imported {
+		return
+	}
+	if err != nil {
+		diags.AddError("finding the network service", err.Error())
+		return
+	}
+	nets, err := readNetworks(ctx, nc, id, m.Network, imported)
+	if err != nil {
+		diags.AddError("reading the ports of Instance ("+id+")", err.Error())
+		return
+	}
+	m.Network = nets
+}
+
 func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state instanceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cc := computeClient(r.client, &resp.Diagnostics)
-	ic := imageClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -522,8 +584,8 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Update, instanceTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
-	ic := imageClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -604,7 +666,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, instanceTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -636,6 +698,23 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 }
 
-func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+// securityGroupNames is the set of names in a server's security_groups,
+// or prior when the server has all of those: the server lists the groups
+// of all its ports, and ports given by id bring their own.
+func securityGroupNames(prior types.Set, groups []map[string]any) types.Set {
+	var names []string
+	for _, g := range groups {
+		if n, ok := g["name"].(string); ok && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if prior.IsNull() || prior.IsUnknown() {
+		return tfutil.SetOf(names)
+	}
+	for _, v := range prior.Elements() {
+		if s, ok := v.(types.String); !ok || !slices.Contains(names, s.ValueString()) {
+			return tfutil.SetOf(names)
+		}
+	}
+	return prior
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -15,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
@@ -27,7 +25,7 @@ var (
 // NewKeypairResource is stratus_compute_keypair (openstack_compute_keypair_v2).
 func NewKeypairResource() resource.Resource { return &keypairResource{} }
 
-type keypairResource struct{ client *client.Client }
+type keypairResource struct{ tfutil.ResourceBase }
 
 type keypairModel struct {
 	ID          types.String   `tfsdk:"id"`
@@ -81,10 +79,6 @@ func (r *keypairResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
-func (r *keypairResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *keypairResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan keypairModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -93,7 +87,7 @@ func (r *keypairResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -113,17 +107,12 @@ func (r *keypairResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
 	kp, err := keypairs.Get(ctx, cc, state.ID.ValueString(), nil).Extract()
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("reading Key Pair ("+state.ID.ValueString()+")", err.Error())
+	if tfutil.Gone(ctx, err, resp, "Key Pair ("+state.ID.ValueString()+")") {
 		return
 	}
 	setKeypair(&state, kp)
@@ -148,17 +137,11 @@ func (r *keypairResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
-	if err := keypairs.Delete(ctx, cc, state.ID.ValueString(), nil).ExtractErr(); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.AddError("deleting Key Pair ("+state.ID.ValueString()+")", err.Error())
-	}
-}
-
-func (r *keypairResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	tfutil.Deleted(keypairs.Delete(ctx, cc, state.ID.ValueString(), nil).ExtractErr(), &resp.Diagnostics, "Key Pair ("+state.ID.ValueString()+")")
 }
 
 func setKeypair(m *keypairModel, kp *keypairs.KeyPair) {

@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
@@ -16,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
@@ -28,7 +26,7 @@ var (
 // NewServerGroupResource is stratus_compute_servergroup (openstack_compute_servergroup_v2).
 func NewServerGroupResource() resource.Resource { return &serverGroupResource{} }
 
-type serverGroupResource struct{ client *client.Client }
+type serverGroupResource struct{ tfutil.ResourceBase }
 
 type serverGroupModel struct {
 	ID       types.String   `tfsdk:"id"`
@@ -74,10 +72,6 @@ func (r *serverGroupResource) Schema(ctx context.Context, _ resource.SchemaReque
 	}
 }
 
-func (r *serverGroupResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *serverGroupResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan serverGroupModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -86,7 +80,7 @@ func (r *serverGroupResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
@@ -108,17 +102,12 @@ func (r *serverGroupResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
 	sg, err := servergroups.Get(ctx, cc, state.ID.ValueString()).Extract()
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("reading Server Group ("+state.ID.ValueString()+")", err.Error())
+	if tfutil.Gone(ctx, err, resp, "Server Group ("+state.ID.ValueString()+")") {
 		return
 	}
 	setServerGroup(&state, sg)
@@ -140,17 +129,11 @@ func (r *serverGroupResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	cc := computeClient(r.client, &resp.Diagnostics)
+	cc := r.Compute(&resp.Diagnostics)
 	if cc == nil {
 		return
 	}
-	if err := servergroups.Delete(ctx, cc, state.ID.ValueString()).ExtractErr(); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.AddError("deleting Server Group ("+state.ID.ValueString()+")", err.Error())
-	}
-}
-
-func (r *serverGroupResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	tfutil.Deleted(servergroups.Delete(ctx, cc, state.ID.ValueString()).ExtractErr(), &resp.Diagnostics, "Server Group ("+state.ID.ValueString()+")")
 }
 
 func setServerGroup(m *serverGroupModel, sg *servergroups.ServerGroup) {

@@ -32,7 +32,7 @@ var (
 // (openstack_identity_application_credential_v3).
 func NewApplicationCredentialResource() resource.Resource { return &appCredResource{} }
 
-type appCredResource struct{ client *client.Client }
+type appCredResource struct{ tfutil.ResourceBase }
 
 type appCredModel struct {
 	ID           types.String   `tfsdk:"id"`
@@ -101,10 +101,6 @@ func (r *appCredResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
-func (r *appCredResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func setAppCred(m *appCredModel, ac *applicationcredentials.ApplicationCredential, userID string) {
 	m.ID, m.Name, m.Description = types.StringValue(ac.ID), types.StringValue(ac.Name), types.StringValue(ac.Description)
 	m.Unrestricted, m.ProjectID, m.UserID = types.BoolValue(ac.Unrestricted), types.StringValue(ac.ProjectID), types.StringValue(userID)
@@ -134,11 +130,11 @@ func (r *appCredResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
-	userID, err := r.client.CurrentUserID()
+	userID, err := r.Provider().CurrentUserID()
 	if err != nil {
 		resp.Diagnostics.AddError("finding the provider's user", err.Error())
 		return
@@ -173,25 +169,20 @@ func (r *appCredResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
 	userID := state.UserID.ValueString()
 	if userID == "" {
 		var err error
-		if userID, err = r.client.CurrentUserID(); err != nil {
+		if userID, err = r.Provider().CurrentUserID(); err != nil {
 			resp.Diagnostics.AddError("finding the provider's user", err.Error())
 			return
 		}
 	}
 	ac, err := applicationcredentials.Get(ctx, ic, userID, state.ID.ValueString()).Extract()
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("reading Application Credential ("+state.ID.ValueString()+")", err.Error())
+	if tfutil.Gone(ctx, err, resp, "Application Credential ("+state.ID.ValueString()+")") {
 		return
 	}
 	setAppCred(&state, ac, userID)
@@ -213,7 +204,7 @@ func (r *appCredResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -224,6 +215,3 @@ func (r *appCredResource) Delete(ctx context.Context, req resource.DeleteRequest
 }
 
 // ImportState takes the credential id; it must belong to the provider's user.
-func (r *appCredResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
-}

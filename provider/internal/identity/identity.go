@@ -5,25 +5,7 @@ package identity
 
 import (
 	"time"
-
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 )
 
 // defaultTimeout bounds identity calls, which take milliseconds.
 const defaultTimeout = 10 * time.Minute
-
-func identityClient(c *client.Client, diags *diag.Diagnostics) *gophercloud.ServiceClient {
-	if c == nil {
-		diags.AddError("provider not configured", "The Stratus provider was not configured before this resource was used.")
-		return nil
-	}
-	ic, err := c.Identity()
-	if err != nil {
-		diags.AddError("finding the identity service", err.Error())
-		return nil
-	}
-	return ic
-}

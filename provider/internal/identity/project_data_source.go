@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
@@ -25,7 +24,7 @@ var (
 // NewProjectDataSource is stratus_identity_project (openstack_identity_project_v3).
 func NewProjectDataSource() datasource.DataSource { return &projectDataSource{} }
 
-type projectDataSource struct{ client *client.Client }
+type projectDataSource struct{ tfutil.DataSourceBase }
 
 type projectDataModel struct {
 	ID          types.String `tfsdk:"id"`
@@ -55,14 +54,10 @@ func (d *projectDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	}
 }
 
-func (d *projectDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m projectDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	ic := identityClient(d.client, &resp.Diagnostics)
+	ic := d.Identity(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -97,7 +92,7 @@ func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest
 // NewRoleDataSource is stratus_identity_role (openstack_identity_role_v3).
 func NewRoleDataSource() datasource.DataSource { return &roleDataSource{} }
 
-type roleDataSource struct{ client *client.Client }
+type roleDataSource struct{ tfutil.DataSourceBase }
 
 type roleDataModel struct {
 	ID       types.String `tfsdk:"id"`
@@ -120,14 +115,10 @@ func (d *roleDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	}
 }
 
-func (d *roleDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *roleDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m roleDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	ic := identityClient(d.client, &resp.Diagnostics)
+	ic := d.Identity(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -31,7 +30,7 @@ var (
 // NewProjectResource is stratus_identity_project (openstack_identity_project_v3).
 func NewProjectResource() resource.Resource { return &projectResource{} }
 
-type projectResource struct{ client *client.Client }
+type projectResource struct{ tfutil.ResourceBase }
 
 type projectModel struct {
 	ID          types.String   `tfsdk:"id"`
@@ -88,10 +87,6 @@ func (r *projectResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
-func (r *projectResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan projectModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -129,12 +124,7 @@ func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	p, err := projects.Get(ctx, ic, state.ID.ValueString()).Extract()
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("reading Project ("+state.ID.ValueString()+")", err.Error())
+	if tfutil.Gone(ctx, err, resp, "Project ("+state.ID.ValueString()+")") {
 		return
 	}
 	setProject(&state, p)
@@ -189,12 +179,8 @@ func (r *projectResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 }
 
-func (r *projectResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
-}
-
 func (r *projectResource) identity(diags *diag.Diagnostics) *gophercloud.ServiceClient {
-	return identityClient(r.client, diags)
+	return r.Identity(diags)
 }
 
 func setProject(m *projectModel, p *projects.Project) {

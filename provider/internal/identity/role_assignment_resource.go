@@ -27,7 +27,7 @@ var (
 // (openstack_identity_role_assignment_v3), for users on projects.
 func NewRoleAssignmentResource() resource.Resource { return &roleAssignmentResource{} }
 
-type roleAssignmentResource struct{ client *client.Client }
+type roleAssignmentResource struct{ tfutil.ResourceBase }
 
 type roleAssignmentModel struct {
 	ID        types.String   `tfsdk:"id"`
@@ -65,10 +65,6 @@ func (r *roleAssignmentResource) Schema(ctx context.Context, _ resource.SchemaRe
 	}
 }
 
-func (r *roleAssignmentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *roleAssignmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleAssignmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -77,7 +73,7 @@ func (r *roleAssignmentResource) Create(ctx context.Context, req resource.Create
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -99,19 +95,14 @@ func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
 	err := roles.Validate(ctx, ic, state.RoleID.ValueString(), roles.ValidateOpts{
 		UserID: state.UserID.ValueString(), ProjectID: state.ProjectID.ValueString(),
 	}).ExtractErr()
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("reading Role Assignment ("+state.ID.ValueString()+")", err.Error())
+	if tfutil.Gone(ctx, err, resp, "Role Assignment ("+state.ID.ValueString()+")") {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
@@ -132,7 +123,7 @@ func (r *roleAssignmentResource) Delete(ctx context.Context, req resource.Delete
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}

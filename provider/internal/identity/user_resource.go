@@ -6,7 +6,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -16,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
@@ -28,7 +26,7 @@ var (
 // NewUserResource is stratus_identity_user (openstack_identity_user_v3).
 func NewUserResource() resource.Resource { return &userResource{} }
 
-type userResource struct{ client *client.Client }
+type userResource struct{ tfutil.ResourceBase }
 
 type userModel struct {
 	ID               types.String   `tfsdk:"id"`
@@ -82,10 +80,6 @@ func (r *userResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *userResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func setUser(m *userModel, u *users.User) {
 	m.ID, m.Name, m.Description = types.StringValue(u.ID), types.StringValue(u.Name), types.StringValue(u.Description)
 	m.Enabled, m.DefaultProjectID, m.DomainID = types.BoolValue(u.Enabled), types.StringValue(u.DefaultProjectID), types.StringValue(u.DomainID)
@@ -99,7 +93,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -121,17 +115,12 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
 	u, err := users.Get(ctx, ic, state.ID.ValueString()).Extract()
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("reading User ("+state.ID.ValueString()+")", err.Error())
+	if tfutil.Gone(ctx, err, resp, "User ("+state.ID.ValueString()+")") {
 		return
 	}
 	setUser(&state, u)
@@ -147,7 +136,7 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Update, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -177,15 +166,9 @@ func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := identityClient(r.client, &resp.Diagnostics)
+	ic := r.Identity(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
-	if err := users.Delete(ctx, ic, state.ID.ValueString()).ExtractErr(); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.AddError("deleting User ("+state.ID.ValueString()+")", err.Error())
-	}
-}
-
-func (r *userResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+	tfutil.Deleted(users.Delete(ctx, ic, state.ID.ValueString()).ExtractErr(), &resp.Diagnostics, "User ("+state.ID.ValueString()+")")
 }

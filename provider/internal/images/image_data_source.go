@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
@@ -20,7 +19,7 @@ var _ datasource.DataSourceWithConfigure = (*imageDataSource)(nil)
 // NewImageDataSource is stratus_images_image (openstack_images_image_v2).
 func NewImageDataSource() datasource.DataSource { return &imageDataSource{} }
 
-type imageDataSource struct{ client *client.Client }
+type imageDataSource struct{ tfutil.DataSourceBase }
 
 type imageDataModel struct {
 	ID              types.String `tfsdk:"id"`
@@ -74,14 +73,10 @@ func (d *imageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 	}
 }
 
-func (d *imageDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *imageDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m imageDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	ic := imageClient(d.client, &resp.Diagnostics)
+	ic := d.Image(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -52,7 +51,7 @@ const imageTimeout = 30 * time.Minute
 // NewImageResource is stratus_images_image (openstack_images_image_v2).
 func NewImageResource() resource.Resource { return &imageResource{} }
 
-type imageResource struct{ client *client.Client }
+type imageResource struct{ tfutil.ResourceBase }
 
 type imageModel struct {
 	ID              types.String   `tfsdk:"id"`
@@ -195,10 +194,6 @@ func (r *imageResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 	}
 }
 
-func (r *imageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = tfutil.Client(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan imageModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -207,7 +202,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Create, imageTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := imageClient(r.client, &resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -368,7 +363,7 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ic := imageClient(r.client, &resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -394,7 +389,7 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	ctx, cancel := tfutil.Timeout(ctx, plan.Timeouts.Update, imageTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := imageClient(r.client, &resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
@@ -472,28 +467,9 @@ func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	}
 	ctx, cancel := tfutil.Timeout(ctx, state.Timeouts.Delete, defaultTimeout, &resp.Diagnostics)
 	defer cancel()
-	ic := imageClient(r.client, &resp.Diagnostics)
+	ic := r.Image(&resp.Diagnostics)
 	if ic == nil {
 		return
 	}
-	if err := images.Delete(ctx, ic, state.ID.ValueString()).ExtractErr(); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.AddError("deleting Image ("+state.ID.ValueString()+")", err.Error())
-	}
-}
-
-func (r *imageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
-}
-
-func imageClient(c *client.Client, diags *diag.Diagnostics) *gophercloud.ServiceClient {
-	if c == nil {
-		diags.AddError("provider not configured", "The Stratus provider was not configured before this resource was used.")
-		return nil
-	}
-	sc, err := c.Image()
-	if err != nil {
-		diags.AddError("finding the image service", err.Error())
-		return nil
-	}
-	return sc
+	tfutil.Deleted(images.Delete(ctx, ic, state.ID.ValueString()).ExtractErr(), &resp.Diagnostics, "Image ("+state.ID.ValueString()+")")
 }

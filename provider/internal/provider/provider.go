@@ -19,10 +19,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/stratus-cloud/stratus/provider/internal/blockstorage"
 	"github.com/stratus-cloud/stratus/provider/internal/client"
 	"github.com/stratus-cloud/stratus/provider/internal/compute"
 	"github.com/stratus-cloud/stratus/provider/internal/identity"
 	"github.com/stratus-cloud/stratus/provider/internal/images"
+	"github.com/stratus-cloud/stratus/provider/internal/networking"
 )
 
 var _ provider.Provider = (*stratusProvider)(nil)
@@ -125,7 +127,7 @@ func (p *stratusProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 		}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Manages a [Stratus](https://github.com/stratus-cloud/stratus) cloud: identity, compute and images. " +
+		MarkdownDescription: "Manages a [Stratus](https://github.com/stratus-cloud/stratus) cloud: identity, compute, images, networking and block storage. " +
 			"Settings and their `OS_*` variables are those of terraform-provider-openstack, so `source admin-openrc.sh` is enough to configure it.",
 		Attributes: attrs,
 	}
@@ -201,7 +203,20 @@ func (p *stratusProvider) Resources(context.Context) []func() resource.Resource 
 		compute.NewKeypairResource,
 		compute.NewServerGroupResource,
 		compute.NewInstanceResource,
+		compute.NewVolumeAttachResource,
 		images.NewImageResource,
+		networking.NewNetworkResource,
+		networking.NewSubnetResource,
+		networking.NewPortResource,
+		networking.NewSecgroupResource,
+		networking.NewSecgroupRuleResource,
+		networking.NewRouterResource,
+		networking.NewRouterInterfaceResource,
+		networking.NewFloatingIPResource,
+		networking.NewFloatingIPAssociateResource,
+		blockstorage.NewVolumeResource,
+		blockstorage.NewVolumeTypeResource,
+		blockstorage.NewSnapshotResource,
 	}
 }
 
@@ -214,5 +229,7 @@ func (p *stratusProvider) DataSources(context.Context) []func() datasource.DataS
 		compute.NewHypervisorDataSource,
 		compute.NewAvailabilityZonesDataSource,
 		images.NewImageDataSource,
+		networking.NewNetworkDataSource,
+		networking.NewSubnetDataSource,
 	}
 }

@@ -1,0 +1,4 @@
+data "stratus_networking_network" "public" {
+  name     = "public"
+  external = true
+}

@@ -1,0 +1,4 @@
+resource "stratus_networking_floatingip" "web" {
+  pool        = "public"
+  description = "web front"
+}
