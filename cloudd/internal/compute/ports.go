@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/configdrive"
 	"github.com/stratus-cloud/stratus/cloudd/internal/dataplane"
@@ -26,6 +30,7 @@ type Networking interface {
 	DetachServerPort(ctx context.Context, serverID, portID string) error
 	ServerPorts(ctx context.Context, serverID string) ([]network.Port, error)
 	ServerGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error)
+	ServerDevices(ctx context.Context, olderThan time.Duration) ([]string, error)
 }
 
 // attachPorts gives a server being created its ports (see
@@ -44,6 +49,35 @@ func zoneOf(srv Server) string {
 		return "nova"
 	}
 	return srv.AvailabilityZone
+}
+
+// orphanAge is how old a server's ports must be before a missing server
+// means it will never be stored (its create is long over).
+const orphanAge = 5 * time.Minute
+
+// reapPorts releases the ports of servers that were never stored: a crash
+// between attaching a create's ports and storing its server.
+func (s *Service) reapPorts(ctx context.Context) error {
+	if s.Networking == nil {
+		return nil
+	}
+	devices, err := s.Networking.ServerDevices(ctx, orphanAge)
+	if err != nil || len(devices) == 0 {
+		return err
+	}
+	rows, _ := s.pool.Query(ctx, "SELECT id FROM servers WHERE id = ANY($1)", devices)
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range devices {
+		if !slices.Contains(known, id) {
+			if err := s.Networking.ReleaseServer(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // releasePorts undoes attachPorts when a create fails or a server is deleted.

@@ -29,6 +29,9 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, "DELETE FROM tasks WHERE state <> 'pending' AND updated_at < now() - interval '7 days'"); err != nil {
 		return err
 	}
+	if err := s.reapPorts(ctx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	for _, h := range hosts {
 		wg.Go(func() {

@@ -137,6 +137,12 @@ func (s *Service) CreateFloatingIP(ctx context.Context, c *token.Claims, req Flo
 	if req.FloatingIPAddress != "" || req.SubnetID != "" {
 		fixed = &[]FixedIP{{SubnetID: req.SubnetID, IPAddress: req.FloatingIPAddress}}
 	}
+	var target Port
+	if req.PortID != "" {
+		if target, err = s.GetPort(ctx, c, req.PortID); err != nil {
+			return FloatingIP{}, err
+		}
+	}
 	id := uuid.NewString()
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if err := s.reserve(ctx, tx, project, "floatingip"); err != nil {
@@ -168,7 +174,7 @@ func (s *Service) CreateFloatingIP(ctx context.Context, c *token.Claims, req Flo
 			return err
 		}
 		if req.PortID != "" {
-			return s.associateChecked(ctx, tx, c, f, req.PortID, req.FixedIPAddress)
+			return s.associateChecked(ctx, tx, c, f, target, req.FixedIPAddress)
 		}
 		return nil
 	})
@@ -188,11 +194,8 @@ func emitFIP(ctx context.Context, tx pgx.Tx, what string, f FloatingIP) error {
 // associateChecked maps f onto portID's fixed address (fixed, or the
 // port's first IPv4 address) through a router that connects the port's
 // subnet to f's external network.
-func (s *Service) associateChecked(ctx context.Context, tx pgx.Tx, c *token.Claims, f FloatingIP, portID, fixed string) error {
-	p, err := s.GetPort(ctx, c, portID)
-	if err != nil {
-		return err
-	}
+func (s *Service) associateChecked(ctx context.Context, tx pgx.Tx, c *token.Claims, f FloatingIP, p Port, fixed string) error {
+	portID := p.ID
 	if p.ProjectID != f.ProjectID && !policy.IsAdmin(c) {
 		return notFound("Port", portID)
 	}
@@ -211,7 +214,7 @@ func (s *Service) associateChecked(ctx context.Context, tx pgx.Tx, c *token.Clai
 		return badRequest("Bad floatingip request: Port %s does not have any IPv4 address.", portID)
 	}
 	var routerID string
-	err = tx.QueryRow(ctx, `SELECT r.id FROM routers r JOIN ports rp ON rp.device_id = r.id AND rp.device_owner = $3
+	err := tx.QueryRow(ctx, `SELECT r.id FROM routers r JOIN ports rp ON rp.device_id = r.id AND rp.device_owner = $3
 		JOIN ip_allocations a ON a.port_id = rp.id AND a.subnet_id = $2
 		WHERE r.external_network_id = $1 ORDER BY r.created_at LIMIT 1`, f.FloatingNetworkID, chosen.SubnetID, OwnerRouterInterface).Scan(&routerID)
 	if err == pgx.ErrNoRows {
@@ -265,6 +268,12 @@ func (s *Service) UpdateFloatingIP(ctx context.Context, c *token.Claims, id stri
 	if err := authorizeIn(c, policy.Write, f.ProjectID, "FloatingIP", id); err != nil {
 		return f, err
 	}
+	var target Port
+	if req.PortSet && req.PortID != "" {
+		if target, err = s.GetPort(ctx, c, req.PortID); err != nil {
+			return FloatingIP{}, err
+		}
+	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if err := checkRevision(ctx, tx, "floatingips", id, revision); err != nil {
 			return err
@@ -283,7 +292,7 @@ func (s *Service) UpdateFloatingIP(ctx context.Context, c *token.Claims, id stri
 			}
 			return s.associate(ctx, tx, id, "", netip.Addr{}, "")
 		}
-		return s.associateChecked(ctx, tx, c, f, req.PortID, req.FixedIPAddress)
+		return s.associateChecked(ctx, tx, c, f, target, req.FixedIPAddress)
 	})
 	if err != nil {
 		return FloatingIP{}, err

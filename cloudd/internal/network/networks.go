@@ -65,7 +65,7 @@ func scanNetwork(row pgx.CollectableRow) (Network, error) {
 	return n, err
 }
 
-// visibleClause limits networks to those the project sees: its own, shared
+// visibleNetworks limits networks to those the project sees: its own, shared
 // and external ones ("" sees all).
 const visibleNetworks = "($1 = '' OR n.project_id = $1 OR n.shared OR n.external)"
 

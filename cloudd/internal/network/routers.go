@@ -297,47 +297,50 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 	if (subnetID == "") == (portID == "") {
 		return InterfaceInfo{}, badRequest("Bad router request: Either subnet_id or port_id must be specified.")
 	}
+	// Reads that check visibility happen before the transaction, which
+	// must not wait for a second pool connection.
 	var p Port
+	var sub Subnet
+	var n Network
+	if portID != "" {
+		if p, err = s.GetPort(ctx, c, portID); err != nil {
+			return InterfaceInfo{}, err
+		}
+		if len(p.FixedIPs) == 0 {
+			return InterfaceInfo{}, badRequest("Bad router request: Router port must have at least one fixed IP.")
+		}
+		subnetID = p.FixedIPs[0].SubnetID
+	} else {
+		if sub, err = s.GetSubnet(ctx, c, subnetID); err != nil {
+			return InterfaceInfo{}, err
+		}
+		if sub.GatewayIP == nil {
+			return InterfaceInfo{}, badRequest("Bad router request: Subnet for router interface must have a gateway IP.")
+		}
+		if n, err = s.GetNetwork(ctx, c, sub.NetworkID); err != nil {
+			return InterfaceInfo{}, err
+		}
+	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE id = $1 FOR UPDATE", routerID); err != nil {
 			return err
 		}
-		if portID != "" {
-			if p, err = s.GetPort(ctx, c, portID); err != nil {
-				return err
-			}
-			if p.DeviceID != "" {
-				return neutronError(http.StatusConflict, "PortInUse", "Unable to complete operation on port %s for network %s. Port already has an attached device %s.", p.ID, p.NetworkID, p.DeviceID)
-			}
-			if len(p.FixedIPs) == 0 {
-				return badRequest("Bad router request: Router port must have at least one fixed IP.")
-			}
-			subnetID = p.FixedIPs[0].SubnetID
-			if err := s.checkNewInterface(ctx, tx, routerID, subnetID); err != nil {
-				return err
-			}
-			owner := OwnerRouterInterface
-			if err := s.updatePort(ctx, tx, p, PortRequest{DeviceID: &routerID, DeviceOwner: &owner, SecurityGroups: &[]string{}, PortSecurity: ptr(false)}); err != nil {
-				return err
-			}
-			return nil
-		}
-		sub, err := s.GetSubnet(ctx, c, subnetID)
-		if err != nil {
-			return err
-		}
-		if sub.GatewayIP == nil {
-			return badRequest("Bad router request: Subnet for router interface must have a gateway IP.")
-		}
 		if err := s.checkNewInterface(ctx, tx, routerID, subnetID); err != nil {
 			return err
 		}
-		n, err := s.getNetwork(ctx, tx, sub.NetworkID)
-		if err != nil {
-			return err
+		if portID != "" {
+			var device string
+			if err := tx.QueryRow(ctx, "SELECT device_id FROM ports WHERE id = $1 FOR UPDATE", portID).Scan(&device); err != nil {
+				return err
+			}
+			if device != "" {
+				return neutronError(http.StatusConflict, "PortInUse", "Unable to complete operation on port %s for network %s. Port already has an attached device %s.", p.ID, p.NetworkID, device)
+			}
+			owner := OwnerRouterInterface
+			return s.updatePort(ctx, tx, p, PortRequest{DeviceID: &routerID, DeviceOwner: &owner, SecurityGroups: &[]string{}, PortSecurity: ptr(false)})
 		}
-		id := uuid.NewString()
-		p, err = s.createPort(ctx, tx, id, n, r.ProjectID, PortRequest{
+		var err error
+		p, err = s.createPort(ctx, tx, uuid.NewString(), n, r.ProjectID, PortRequest{
 			FixedIPs: &[]FixedIP{{SubnetID: sub.ID, IPAddress: *sub.GatewayIP}},
 			DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterInterface)})
 		return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -230,6 +231,14 @@ func (s *Service) ReleaseServer(ctx context.Context, serverID string) error {
 			revision_number = revision_number + 1, updated_at = now() WHERE device_id = $1 AND device_owner LIKE 'compute:%'`, serverID)
 		return err
 	})
+}
+
+// ServerDevices lists the servers (device ids) that have compute ports
+// created more than olderThan ago.
+func (s *Service) ServerDevices(ctx context.Context, olderThan time.Duration) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT device_id FROM ports WHERE device_owner LIKE 'compute:%'
+		AND device_id <> '' AND created_at < now() - make_interval(secs => $1)`, olderThan.Seconds())
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // NIC is a server's interface as the host and the guest need it.

@@ -16,7 +16,6 @@ var extensions = []struct{ alias, name, description string }{
 	{"binding", "Port Binding", "Expose port bindings of a virtual port to external application"},
 	{"external-net", "Neutron external network", "Adds external network attribute to network resource."},
 	{"ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"},
-	{"fields", "Fields", "Select the attributes returned with fields=."},
 	{"net-mtu", "Network MTU", "Provides MTU attribute for a network resource."},
 	{"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
 	{"port-security", "Port Security", "Provides port security"},

@@ -134,6 +134,9 @@ func TestBadInput(t *testing.T) {
 		{"prefix and group", "security-group-rules", rule(map[string]any{"remote_ip_prefix": "10.0.0.0/8", "remote_group_id": defaultGroup(t, admin)}), 400, "SecurityGroupRemoteGroupAndRemoteIpPrefix"},
 		{"floating ip on an internal network", "floatingips", map[string]any{"floatingip": map[string]any{"floating_network_id": n.ID}}, 400, "BadRequest"},
 		{"not json", "networks", nil, 400, ""},
+		{"unsupported attribute", "ports", map[string]any{"port": map[string]any{"network_id": n.ID, "allowed_address_pairs": []map[string]string{{"ip_address": "10.3.0.200"}}}}, 400, "HTTPBadRequest"},
+		{"unsupported vnic type", "ports", map[string]any{"port": map[string]any{"network_id": n.ID, "binding:vnic_type": "direct"}}, 400, "HTTPBadRequest"},
+		{"stateless group", "security-groups", map[string]any{"security_group": map[string]any{"name": "x", "stateful": false}}, 400, "HTTPBadRequest"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var body any = c.body

@@ -155,6 +155,21 @@ func TestRoutersAndFloatingIPs(t *testing.T) {
 	_, err = floatingips.Update(ctx, member, fip.ID, floatingips.UpdateOpts{PortID: &lonely.ID}).Extract()
 	wantError(t, err, http.StatusNotFound, "ExternalGatewayForFloatingIPNotFound")
 
+	// An interface by port takes the port as it is; removing it deletes it.
+	legPort, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n2.ID}).Extract()
+	must(t, err)
+	itf2, err := routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{PortID: legPort.ID}).Extract()
+	must(t, err)
+	if itf2.PortID != legPort.ID || itf2.SubnetID != legPort.FixedIPs[0].SubnetID {
+		t.Fatalf("interface by port %+v", itf2)
+	}
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{PortID: lonely.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "") // a second leg on the same subnet
+	_, err = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{PortID: legPort.ID}).Extract()
+	must(t, err)
+	_, err = ports.Get(ctx, member, legPort.ID).Extract()
+	wantError(t, err, http.StatusNotFound, "PortNotFound")
+
 	must(t, floatingips.Delete(ctx, member, fip.ID).ExtractErr())
 	_, err = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
 	must(t, err)

@@ -32,6 +32,15 @@ type networkBody struct {
 	Shared       *bool   `json:"shared"`
 	External     *bool   `json:"router:external"`
 	MTU          flexInt `json:"mtu"`
+	PortSecurity *bool   `json:"port_security_enabled"`
+}
+
+// check refuses what networks do not do: port security is set per port.
+func (b networkBody) check() error {
+	if b.PortSecurity != nil && !*b.PortSecurity {
+		return osapi.Errorf(http.StatusBadRequest, "port_security_enabled=false is not supported on networks; set it on each port.")
+	}
+	return nil
 }
 
 func (b networkBody) update() network.NetworkUpdate {
@@ -60,6 +69,9 @@ func (a *API) createNetwork(w http.ResponseWriter, r *http.Request) error {
 	if _, err := decode(r, "network", &b); err != nil {
 		return err
 	}
+	if err := b.check(); err != nil {
+		return err
+	}
 	n, err := a.Network.CreateNetwork(r.Context(), claims(r), b.update())
 	if err != nil {
 		return err
@@ -70,6 +82,9 @@ func (a *API) createNetwork(w http.ResponseWriter, r *http.Request) error {
 func (a *API) updateNetwork(w http.ResponseWriter, r *http.Request) error {
 	var b networkBody
 	if _, err := decode(r, "network", &b); err != nil {
+		return err
+	}
+	if err := b.check(); err != nil {
 		return err
 	}
 	rev, err := ifMatch(r)

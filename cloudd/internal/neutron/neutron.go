@@ -8,8 +8,12 @@ package neutron
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,13 +93,49 @@ func decode(r *http.Request, key string, v any) (map[string]json.RawMessage, err
 	if err := json.Unmarshal(inner, v); err != nil {
 		return nil, osapi.Errorf(http.StatusBadRequest, "Invalid input for operation: %s", describe(err))
 	}
+	// Attributes Stratus does not implement are refused unless they ask
+	// for nothing (null, "", false, [], {}), which clients send freely.
+	known := jsonKeys(reflect.TypeOf(v).Elem())
+	var unknown []string
+	for k, raw := range fields {
+		if !known[k] && !emptyValue(raw) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, osapi.Errorf(http.StatusBadRequest, "Unrecognized attribute(s) '%s'", strings.Join(unknown, ", "))
+	}
 	return fields, nil
+}
+
+// jsonKeys are the JSON field names of a struct, embedded ones included.
+func jsonKeys(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			maps.Copy(out, jsonKeys(f.Type))
+			continue
+		}
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+func emptyValue(raw json.RawMessage) bool {
+	switch strings.TrimSpace(string(raw)) {
+	case "null", `""`, "false", "[]", "{}":
+		return true
+	}
+	return false
 }
 
 func describe(err error) string {
 	var typeErr *json.UnmarshalTypeError
-	if e, ok := err.(*json.UnmarshalTypeError); ok {
-		typeErr = e
+	if errors.As(err, &typeErr) {
 		return fmt.Sprintf("'%s' has the wrong type (%s).", typeErr.Field, typeErr.Value)
 	}
 	return err.Error()

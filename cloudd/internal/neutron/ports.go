@@ -30,6 +30,7 @@ type portBody struct {
 	SecurityGroups *[]string          `json:"security_groups"`
 	PortSecurity   *bool              `json:"port_security_enabled"`
 	HostID         *string            `json:"binding:host_id"`
+	VNICType       string             `json:"binding:vnic_type"`
 }
 
 func decodePort(r *http.Request) (network.PortRequest, error) {
@@ -37,6 +38,9 @@ func decodePort(r *http.Request) (network.PortRequest, error) {
 	fields, err := decode(r, "port", &b)
 	if err != nil {
 		return network.PortRequest{}, err
+	}
+	if b.VNICType != "" && b.VNICType != "normal" {
+		return network.PortRequest{}, osapi.Errorf(http.StatusBadRequest, "binding:vnic_type %q is not supported; only normal (virtio) ports.", b.VNICType)
 	}
 	if raw, ok := fields["security_groups"]; ok && string(raw) == "null" {
 		b.SecurityGroups = &[]string{}

@@ -26,6 +26,7 @@ type groupBody struct {
 	project
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	Stateful    *bool   `json:"stateful"` // only true: groups are stateful
 }
 
 func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
@@ -48,6 +49,9 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 	var b groupBody
 	if _, err := decode(r, "security_group", &b); err != nil {
 		return err
+	}
+	if b.Stateful != nil && !*b.Stateful {
+		return osapi.Errorf(http.StatusBadRequest, "Stateless security groups are not supported.")
 	}
 	g, err := a.Network.CreateSecurityGroup(r.Context(), claims(r), network.GroupUpdate{ProjectID: b.id(), Name: b.Name, Description: b.Description})
 	if err != nil {

@@ -310,3 +310,22 @@ func TestServerSecurityGroups(t *testing.T) {
 		t.Fatalf("unknown security group: %v", err)
 	}
 }
+
+// TestOrphanPortsReaped: ports attached for a server that was never stored
+// (a crash mid-create) are released by the compute reconciler once old.
+func TestOrphanPortsReaped(t *testing.T) {
+	cloud, admin := startCloud(t)
+	n, _ := newNet(t, admin, "orphans", "10.57.0.0/24")
+	ghost, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, DeviceID: "5f2d7c4e-0000-4000-8000-00000000dead", DeviceOwner: "compute:nova"}).Extract()
+	must(t, err)
+	fresh, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, DeviceID: "5f2d7c4e-0000-4000-8000-00000000beef", DeviceOwner: "compute:nova"}).Extract()
+	must(t, err)
+	_, err = cloud.Server.Pool.Exec(ctx, "UPDATE ports SET created_at = now() - interval '1 hour', delete_with_device = true WHERE id = $1", ghost.ID)
+	must(t, err)
+	must(t, cloud.Server.Compute.Reconcile(ctx))
+	_, err = ports.Get(ctx, admin, ghost.ID).Extract()
+	wantError(t, err, http.StatusNotFound, "PortNotFound")
+	if _, err := ports.Get(ctx, admin, fresh.ID).Extract(); err != nil {
+		t.Fatalf("a port of a create still in flight was reaped: %v", err)
+	}
+}
