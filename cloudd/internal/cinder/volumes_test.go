@@ -264,8 +264,13 @@ func TestVolumeLifecycle(t *testing.T) {
 	if v = waitVolume(t, bc, v.ID, "in-use"); v.Size != 4 {
 		t.Fatalf("online extended size = %d", v.Size)
 	}
-	_, err = snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID, Force: true}).Extract()
-	wantFault(t, err, http.StatusBadRequest, "badRequest", "detach it first")
+	_, err = snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID}).Extract()
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "force the snapshot of an attached volume")
+	live, err := snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID, Force: true}).Extract()
+	must(t, err)
+	waitSnapshot(t, bc, live.ID, "available")
+	must(t, snapshots.Delete(ctx, bc, live.ID).ExtractErr())
+	waitSnapshot(t, bc, live.ID, "deleted")
 
 	must(t, volumeattach.Delete(ctx, c.compute, serverID, v.ID).ExtractErr())
 	v = waitVolume(t, bc, v.ID, "available")
