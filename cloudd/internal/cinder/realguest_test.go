@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
@@ -21,15 +22,30 @@ import (
 // diskWatcher is user data for the tiny guest: a background loop that
 // prints the guest's virtio disks (name, serial, size in 512-byte sectors)
 // on the console whenever they change, so a test sees hot-plug, online
-// growth and unplug from inside the guest.
+// growth and unplug from inside the guest. Each new data disk (not vda)
+// is read: a disk carrying a mark has it printed (STRATUS-READ); any other
+// gets one written, naming its serial (STRATUS-WROTE), so a test can follow
+// data through snapshots and clones.
 const diskWatcher = `#!/bin/sh
 (
 	seen=""
+	marked=""
 	while true; do
 		now=""
 		for d in /sys/block/vd*; do
 			n=${d##*/}
-			now="$now $n:$(cat $d/serial 2>/dev/null):$(cat $d/size)"
+			s=$(cat $d/serial 2>/dev/null)
+			now="$now $n:$s:$(cat $d/size)"
+			# Data disks only, and only while they are there (a disk being
+			# unplugged loses its serial, then its device node).
+			[ "$n" != vda ] && [ -n "$s" ] && [ -b /dev/$n ] || continue
+			case "$marked " in *" $n:$s "*) continue ;; esac
+			marked="$marked $n:$s"
+			m=$(head -c 22 /dev/$n | tr -d '\000')
+			case "$m" in
+			STRATUS-MARK*) echo "STRATUS-READ $n $m" ;;
+			*) printf 'STRATUS-MARK-%.8s' "$s" >/dev/$n && sync && echo "STRATUS-WROTE $n $s" ;;
+			esac
 		done
 		if [ "$now" != "$seen" ]; then
 			echo "STRATUS-DISKS$now"
@@ -83,7 +99,9 @@ func lastDisks(t testing.TB, cc *gophercloud.ServiceClient, id string, ok func(d
 	}
 }
 
-var disksLine = regexp.MustCompile(`STRATUS-DISKS([^\r\n]*)`)
+// disksLine matches complete lines only: the console may be read while
+// the guest is halfway through writing one.
+var disksLine = regexp.MustCompile(`STRATUS-DISKS([^\r\n]*)\r?\n`)
 
 // TestRealGuestHotPlug attaches a volume to a running QEMU guest: the
 // guest sees a new virtio disk whose serial is the volume id, sees it grow
@@ -112,12 +130,33 @@ func TestRealGuestHotPlug(t *testing.T) {
 	grown := fmt.Sprintf("vdc:%s:%d", serial, 2<<30/512)
 	lastDisks(t, c.compute, serverID, func(d string) bool { return strings.Contains(d, grown) })
 
+	waitConsole(t, c.compute, serverID, "STRATUS-WROTE vdc "+serial)
+	// A live (forced) snapshot of the attached volume holds what the guest
+	// wrote; so does a grown clone of it, attached after the original goes.
+	snap, err := snapshots.Create(ctx, c.block, snapshots.CreateOpts{VolumeID: v.ID, Force: true}).Extract()
+	must(t, err)
+	waitSnapshot(t, c.block, snap.ID, "available")
+
 	must(t, volumeattach.Delete(ctx, c.compute, serverID, v.ID).ExtractErr())
 	waitVolume(t, c.block, v.ID, "available")
 	after := lastDisks(t, c.compute, serverID, func(d string) bool { return !strings.Contains(d, "vdc") })
 	if after != before {
 		t.Errorf("disks after detach %q, before attach %q", after, before)
 	}
+
+	clone, err := volumes.Create(ctx, c.block, volumes.CreateOpts{SnapshotID: snap.ID, Size: 3}, nil).Extract()
+	must(t, err)
+	waitVolume(t, c.block, clone.ID, "available")
+	_, err = volumeattach.Create(ctx, c.compute, serverID, volumeattach.CreateOpts{VolumeID: clone.ID}).Extract()
+	must(t, err)
+	waitVolume(t, c.block, clone.ID, "in-use")
+	waitConsole(t, c.compute, serverID, "STRATUS-READ vdc STRATUS-MARK-"+v.ID[:8])
+	lastDisks(t, c.compute, serverID, func(d string) bool { return strings.Contains(d, fmt.Sprintf("vdc:%s:%d", clone.ID[:20], 3<<30/512)) })
+	must(t, volumeattach.Delete(ctx, c.compute, serverID, clone.ID).ExtractErr())
+	waitVolume(t, c.block, clone.ID, "available")
+	must(t, volumes.Delete(ctx, c.block, clone.ID, nil).ExtractErr())
+	must(t, snapshots.Delete(ctx, c.block, snap.ID).ExtractErr())
+	waitSnapshot(t, c.block, snap.ID, "deleted")
 	if out, _ := exec.Command("virsh", "-c", "qemu:///system", "dumpxml", "--inactive", "stratus-"+serverID).Output(); strings.Contains(string(out), v.ID) {
 		t.Errorf("the persistent definition still has the volume:\n%s", out)
 	}
@@ -158,4 +197,20 @@ func TestRealGuestBootFromVolume(t *testing.T) {
 	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
 	waitServer(t, c.compute, srv.ID, "DELETED")
 	waitVolume(t, c.block, root, "deleted")
+}
+
+// waitConsole polls the console until it shows want.
+func waitConsole(t testing.TB, cc *gophercloud.ServiceClient, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		out, err := servers.ShowConsoleOutput(ctx, cc, id, servers.ShowConsoleOutputOpts{}).Extract()
+		if err == nil && strings.Contains(out, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the console never showed %q (err %v); output:\n%s", want, err, out)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }

@@ -1,6 +1,7 @@
 package cinder
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -57,7 +58,11 @@ func (a *API) createSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if b.Name == "" {
 		b.Name = b.DisplayName
 	}
-	s, err := a.Volumes.CreateSnapshot(r.Context(), claims(r), b.VolumeID, b.Name, b.Description, b.Metadata)
+	force, ok := truthy(fmt.Sprint(b.Force))
+	if b.Force != nil && !ok {
+		return osapi.Errorf(http.StatusBadRequest, "Invalid input for field/attribute force: a boolean is required.")
+	}
+	s, err := a.Volumes.CreateSnapshot(r.Context(), claims(r), b.VolumeID, b.Name, b.Description, force, b.Metadata)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 	"github.com/gophercloud/gophercloud/v2/pagination"
@@ -263,8 +264,13 @@ func TestVolumeLifecycle(t *testing.T) {
 	if v = waitVolume(t, bc, v.ID, "in-use"); v.Size != 4 {
 		t.Fatalf("online extended size = %d", v.Size)
 	}
-	_, err = snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID, Force: true}).Extract()
-	wantFault(t, err, http.StatusBadRequest, "badRequest", "detach it first")
+	_, err = snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID}).Extract()
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "force the snapshot of an attached volume")
+	live, err := snapshots.Create(ctx, bc, snapshots.CreateOpts{VolumeID: v.ID, Force: true}).Extract()
+	must(t, err)
+	waitSnapshot(t, bc, live.ID, "available")
+	must(t, snapshots.Delete(ctx, bc, live.ID).ExtractErr())
+	waitSnapshot(t, bc, live.ID, "deleted")
 
 	must(t, volumeattach.Delete(ctx, c.compute, serverID, v.ID).ExtractErr())
 	v = waitVolume(t, bc, v.ID, "available")
@@ -407,4 +413,30 @@ func TestVolumeHostLocal(t *testing.T) {
 	_, err = volumeattach.Create(ctx, admin.compute, serverID, volumeattach.CreateOpts{VolumeID: here}).Extract()
 	must(t, err)
 	waitVolume(t, admin.block, here, "in-use")
+
+	// The other host holds a volume: it cannot leave the cloud until the
+	// volume is gone.
+	v, err := volumes.Get(ctx, admin.block, there).Extract()
+	must(t, err)
+	page, err := hypervisors.List(admin.compute, nil).AllPages(ctx)
+	must(t, err)
+	list, err := hypervisors.ExtractHypervisors(page)
+	must(t, err)
+	var hostID string
+	for _, h := range list {
+		if strings.HasPrefix(v.Host, h.HypervisorHostname+"@") {
+			hostID = h.ID
+		}
+	}
+	if hostID == "" {
+		t.Fatalf("no hypervisor for volume host %s", v.Host)
+	}
+	removeHost := func() error {
+		_, err := admin.compute.Delete(ctx, admin.compute.ServiceURL("os-stratus-hosts", hostID), nil)
+		return err
+	}
+	wantFault(t, removeHost(), http.StatusConflict, "conflictingRequest", "still has 1 volumes")
+	must(t, volumes.Delete(ctx, admin.block, there, nil).ExtractErr())
+	waitVolume(t, admin.block, there, "deleted")
+	must(t, removeHost())
 }

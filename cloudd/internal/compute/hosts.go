@@ -84,6 +84,11 @@ func (s *Service) RemoveHost(ctx context.Context, id string) error {
 	if used > 0 {
 		return osapi.Errorf(http.StatusConflict, "Host %s still has %d servers.", h.Name, used)
 	}
+	if s.Volumes != nil {
+		if used, err = s.Volumes.OnHost(ctx, id); err != nil || used > 0 {
+			return cmpErr(err, osapi.Errorf(http.StatusConflict, "Host %s still has %d volumes.", h.Name, used))
+		}
+	}
 	if _, err := s.pool.Exec(ctx, "DELETE FROM hosts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM servers WHERE host_id = $1)", id); err != nil {
 		return db.Interpret(err, "host")
 	}

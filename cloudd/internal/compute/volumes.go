@@ -13,4 +13,6 @@ type Volumes interface {
 	// BootVolumeAttached records that the server's domain runs on it.
 	BootVolumeAttached(ctx context.Context, serverID string) error
 	ServerDeleted(ctx context.Context, serverID string) error
+	// OnHost counts the volumes that live on a host.
+	OnHost(ctx context.Context, hostID string) (int, error)
 }

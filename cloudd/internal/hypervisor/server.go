@@ -760,7 +760,7 @@ func (h *Host) copyDisk(ctx context.Context, s *session, id string) (*libvirt.St
 	if err != nil {
 		return nil, h.wrap("creating snapshot volume for "+id, err)
 	}
-	if err := h.blockCopy(ctx, d, v); err != nil {
+	if err := h.blockCopy(ctx, d, rootDisk, v); err != nil {
 		_ = v.Delete(0)
 		_ = v.Free()
 		return nil, h.wrap("copying disk of running server "+id, err)
@@ -768,10 +768,11 @@ func (h *Host) copyDisk(ctx context.Context, s *session, id string) (*libvirt.St
 	return v, nil
 }
 
-// blockCopy mirrors the running domain's root disk into dest (a full copy,
-// so dest has no backing file) and, once the mirror is in sync, cancels the
-// job, which leaves dest a consistent copy and the domain on its own disk.
-func (h *Host) blockCopy(ctx context.Context, d *libvirt.Domain, dest *libvirt.StorageVol) error {
+// blockCopy mirrors the running domain's disk (by target, "vda") into dest
+// (a full copy, so dest has no backing file) and, once the mirror is in
+// sync, cancels the job, which leaves dest a consistent copy and the domain
+// on its own disk.
+func (h *Host) blockCopy(ctx context.Context, d *libvirt.Domain, disk string, dest *libvirt.StorageVol) error {
 	path, err := dest.GetPath()
 	if err != nil {
 		return err
@@ -786,7 +787,7 @@ func (h *Host) blockCopy(ctx context.Context, d *libvirt.Domain, dest *libvirt.S
 	// TRANSIENT_JOB allows the copy on a persistent domain (the job is not
 	// resumed if QEMU restarts); REUSE_EXT writes into the volume created
 	// through the pool instead of a file libvirt would create itself.
-	if err := d.BlockCopy(rootDisk, target, &libvirt.DomainBlockCopyParameters{},
+	if err := d.BlockCopy(disk, target, &libvirt.DomainBlockCopyParameters{},
 		libvirt.DOMAIN_BLOCK_COPY_REUSE_EXT|libvirt.DOMAIN_BLOCK_COPY_TRANSIENT_JOB); err != nil {
 		return err
 	}
@@ -795,9 +796,9 @@ func (h *Host) blockCopy(ctx context.Context, d *libvirt.Domain, dest *libvirt.S
 	for {
 		// libvirt reports cur == end for a copy job only once QEMU says
 		// the mirror is ready.
-		info, err := d.GetBlockJobInfo(rootDisk, 0)
+		info, err := d.GetBlockJobInfo(disk, 0)
 		if err != nil {
-			_ = d.BlockJobAbort(rootDisk, 0)
+			_ = d.BlockJobAbort(disk, 0)
 			return err
 		}
 		if info.Type == 0 && info.End == 0 {
@@ -808,10 +809,10 @@ func (h *Host) blockCopy(ctx context.Context, d *libvirt.Domain, dest *libvirt.S
 		}
 		select {
 		case <-ctx.Done():
-			_ = d.BlockJobAbort(rootDisk, 0)
+			_ = d.BlockJobAbort(disk, 0)
 			return ctx.Err()
 		case <-tick.C:
 		}
 	}
-	return d.BlockJobAbort(rootDisk, 0)
+	return d.BlockJobAbort(disk, 0)
 }

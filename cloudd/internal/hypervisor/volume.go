@@ -187,31 +187,36 @@ func (h *Host) wrapIf(step string, err error) error {
 }
 
 // SnapshotVolume copies volume volumeID into snapshot snapshotID (a
-// standalone qcow2). The volume must not be written meanwhile: callers
-// snapshot detached volumes only. A partial copy from an interrupted
-// attempt is replaced.
-func (h *Host) SnapshotVolume(ctx context.Context, volumeID, snapshotID string) error {
+// standalone qcow2). A volume attached to a running server (serverID) is
+// copied live with a block copy job, crash-consistent as a power cut; any
+// other with qemu-img (virStorageVolCreateXMLFrom). A partial copy from an
+// interrupted attempt is replaced.
+func (h *Host) SnapshotVolume(ctx context.Context, volumeID, snapshotID, serverID string) error {
 	if err := checkID("snapshot", snapshotID); err != nil {
 		return err
 	}
 	if err := checkID("volume", volumeID); err != nil {
 		return err
 	}
-	defer h.lockServer("volume:" + snapshotID)()
-	return h.do(ctx, func(s *session) error {
-		pool, err := h.volumesPool(s)
-		if err != nil {
+	if serverID != "" && !h.simulated {
+		copied := false
+		err := h.withDomain(ctx, serverID, func(s *session, d *libvirt.Domain) error {
+			var err error
+			copied, err = h.snapshotLive(ctx, s, d, volumeID, snapshotID)
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		name := snapshotVolume(snapshotID)
-		if old, err := lookupVolume(pool, name); err != nil {
-			return h.wrap("looking up "+name, err)
-		} else if old != nil {
-			err := old.Delete(0)
-			_ = old.Free()
-			if err != nil {
-				return h.wrap("deleting the partial snapshot "+name, err)
-			}
+		if copied {
+			return nil
+		}
+	}
+	defer h.lockServer("volume:" + snapshotID)()
+	return h.do(ctx, func(s *session) error {
+		pool, name, err := h.freshSnapshot(s, snapshotID)
+		if err != nil {
+			return err
 		}
 		from, size, err := h.volumeSource(s, pool, VolumeSource{VolumeID: volumeID})
 		if err != nil {
@@ -228,6 +233,63 @@ func (h *Host) SnapshotVolume(ctx context.Context, volumeID, snapshotID string) 
 		}
 		return v.Free()
 	})
+}
+
+// freshSnapshot returns the volumes pool and the snapshot's volume name,
+// having deleted what an interrupted attempt left under that name.
+func (h *Host) freshSnapshot(s *session, snapshotID string) (*libvirt.StoragePool, string, error) {
+	pool, err := h.volumesPool(s)
+	if err != nil {
+		return nil, "", err
+	}
+	name := snapshotVolume(snapshotID)
+	old, err := lookupVolume(pool, name)
+	if err != nil {
+		return nil, "", h.wrap("looking up "+name, err)
+	}
+	if old != nil {
+		err := old.Delete(0)
+		_ = old.Free()
+		if err != nil {
+			return nil, "", h.wrap("deleting the partial snapshot "+name, err)
+		}
+	}
+	return pool, name, nil
+}
+
+// snapshotLive block-copies the volume's disk of the running domain d into
+// the snapshot; false when d is off or does not have the volume.
+func (h *Host) snapshotLive(ctx context.Context, s *session, d *libvirt.Domain, volumeID, snapshotID string) (bool, error) {
+	if active, err := d.IsActive(); err != nil || !active {
+		return false, h.wrapIf("reading state", err)
+	}
+	live, err := readDomainXML(d, 0)
+	if err != nil {
+		return false, h.wrap("reading definition", err)
+	}
+	disk := volumeDisk(live, volumeID)
+	if disk == nil {
+		return false, nil
+	}
+	pool, name, err := h.freshSnapshot(s, snapshotID)
+	if err != nil {
+		return false, err
+	}
+	// The size QEMU sees: the pool's idea of it lags an online extension.
+	info, err := d.GetBlockInfo(disk.Target.Dev, 0)
+	if err != nil {
+		return false, h.wrap("sizing attached volume "+volumeID, err)
+	}
+	v, err := createVolume(pool, name, "qcow2", info.Capacity, nil)
+	if err != nil {
+		return false, h.wrap("creating "+name, err)
+	}
+	defer v.Free()
+	if err := h.blockCopy(ctx, d, disk.Target.Dev, v); err != nil {
+		_ = v.Delete(0)
+		return false, h.wrap("copying attached volume "+volumeID, err)
+	}
+	return true, nil
 }
 
 // ResizeVolume grows volume id to sizeGiB. Attached to a running server

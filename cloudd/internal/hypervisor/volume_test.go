@@ -25,7 +25,7 @@ func TestVolumesOnTestDriver(t *testing.T) {
 	if err := h.CreateVolume(ctx, "vol-b", 0, VolumeSource{}); err == nil {
 		t.Fatal("a 0 GiB volume was created")
 	}
-	if err := h.SnapshotVolume(ctx, "vol-a", "snap-a"); err != nil {
+	if err := h.SnapshotVolume(ctx, "vol-a", "snap-a", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.CreateVolume(ctx, "vol-c", 2, VolumeSource{SnapshotID: "snap-a"}); err != nil {

@@ -28,7 +28,7 @@ CREATE TABLE volumes (
     type_id           text NOT NULL REFERENCES volume_types (id),
     status            text NOT NULL CHECK (status IN ('creating', 'available', 'reserved', 'attaching', 'in-use',
                           'detaching', 'extending', 'deleting', 'error', 'error_deleting', 'error_extending')),
-    host_id           uuid REFERENCES hosts (id),
+    host_id           uuid REFERENCES hosts (id) ON DELETE SET NULL, -- a host with live volumes is never removed
     availability_zone text NOT NULL DEFAULT 'nova',
     bootable          boolean NOT NULL DEFAULT false,
     source_image_id   text,

@@ -62,9 +62,9 @@ func (s *Service) GetSnapshot(ctx context.Context, c *token.Claims, id string) (
 	return s.visibleSnapshot(ctx, s.pool, c, id, policy.Read)
 }
 
-// CreateSnapshot copies an available volume. Attached volumes are refused,
-// even with force: a copy of a disk a guest is writing is not consistent.
-func (s *Service) CreateSnapshot(ctx context.Context, c *token.Claims, volumeID, name, description string, md map[string]string) (Snapshot, error) {
+// CreateSnapshot copies a volume: an available one, or with force one in
+// use, copied live and crash-consistent (as if the power had been cut).
+func (s *Service) CreateSnapshot(ctx context.Context, c *token.Claims, volumeID, name, description string, force bool, md map[string]string) (Snapshot, error) {
 	if err := validateText("name", name, 255); err != nil {
 		return Snapshot{}, err
 	}
@@ -81,8 +81,11 @@ func (s *Service) CreateSnapshot(ctx context.Context, c *token.Claims, volumeID,
 		if err != nil {
 			return err
 		}
-		if v.Status != StatusAvailable {
-			return badRequest("Invalid volume: Volume %s status must be available to snapshot, but it is %s (snapshots of attached volumes are not supported; detach it first).", v.ID, v.Status)
+		switch {
+		case v.Status == StatusInUse && !force:
+			return badRequest("Invalid volume: Volume %s status must be available to snapshot, but it is in-use; force the snapshot of an attached volume (it is crash-consistent).", v.ID)
+		case v.Status != StatusAvailable && v.Status != StatusInUse:
+			return badRequest("Invalid volume: Volume %s status must be available or in-use to snapshot, but it is %s.", v.ID, v.Status)
 		}
 		snap.SizeGB, snap.ProjectID = v.SizeGB, v.ProjectID
 		if err := s.reserve(ctx, tx, v.ProjectID, v.TypeName, map[string]int64{"snapshots": 1, "gigabytes": int64(v.SizeGB)}, 0); err != nil {

@@ -204,7 +204,11 @@ func (s *Service) snapshot(ctx context.Context, host *hypervisor.Host, v Volume,
 	if err := s.pool.QueryRow(ctx, "SELECT status FROM volume_snapshots WHERE id = $1 AND NOT deleted", snapshotID).Scan(&status); err != nil || status != StatusCreating {
 		return nil
 	}
-	if err := host.SnapshotVolume(ctx, v.ID, snapshotID); err != nil {
+	server := ""
+	if v.Status == StatusInUse && len(v.Attachments) > 0 {
+		server = v.Attachments[0].ServerID // copied live
+	}
+	if err := host.SnapshotVolume(ctx, v.ID, snapshotID, server); err != nil {
 		return err
 	}
 	_, err := s.pool.Exec(ctx, "UPDATE volume_snapshots SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'creating'", snapshotID)

@@ -615,3 +615,10 @@ func (s *Service) ForceDelete(ctx context.Context, c *token.Claims, id string) e
 	}
 	return s.Discard(ctx, id)
 }
+
+// OnHost counts the volumes (not deleted) that live on a host.
+func (s *Service) OnHost(ctx context.Context, hostID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM volumes WHERE host_id = $1 AND NOT deleted", hostID).Scan(&n)
+	return n, err
+}
