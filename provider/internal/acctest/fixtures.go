@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
@@ -47,24 +46,4 @@ func (c *Cloud) UploadImage(t testing.TB, name string) string {
 // DeleteServer deletes a server behind Terraform's back.
 func (c *Cloud) DeleteServer(t testing.TB, id string) error {
 	return servers.Delete(Ctx, c.Compute(t), id).ExtractErr()
-}
-
-// SkipUnlessNovaSupports skips t while the cloud's Nova refuses a server
-// create that uses feature ("networks" or "block_device_mapping_v2") as
-// not supported yet, the answer of a Stratus whose Nova predates its
-// network or block storage service. Any other answer (such as a 400 or
-// 404 about the made-up ids sent here) means Nova takes the field.
-func (c *Cloud) SkipUnlessNovaSupports(t testing.TB, feature string) {
-	t.Helper()
-	opts := servers.CreateOpts{Name: "probe", FlavorRef: "1", ImageRef: "00000000-0000-0000-0000-000000000000"}
-	switch feature {
-	case "networks":
-		opts.Networks = []servers.Network{{UUID: "00000000-0000-0000-0000-000000000000"}}
-	case "block_device_mapping_v2":
-		opts.BlockDevice = []servers.BlockDevice{{SourceType: servers.SourceBlank, DestinationType: servers.DestinationVolume, VolumeSize: 1}}
-	}
-	_, err := servers.Create(Ctx, c.Compute(t), opts, nil).Extract()
-	if err != nil && strings.Contains(err.Error(), "not supported yet") || err != nil && strings.Contains(err.Error(), "cannot be requested yet") {
-		t.Skipf("the cloud's Nova does not take %s yet: %v", feature, err)
-	}
 }

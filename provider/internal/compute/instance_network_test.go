@@ -17,7 +17,6 @@ import (
 // from Neutron so that the second plan is empty and an import matches.
 func TestAccComputeInstance_networks(t *testing.T) {
 	cloud := acctest.Start(t)
-	cloud.SkipUnlessNovaSupports(t, "networks")
 	cc := cloud.Compute(t)
 	image := acctest.RandomName("tf-acc-image")
 	cloud.UploadImage(t, image)
@@ -105,7 +104,6 @@ resource "stratus_compute_instance" "test" {
 // by block_device_mapping_v2, deleted with the server.
 func TestAccComputeInstance_bootFromVolume(t *testing.T) {
 	cloud := acctest.Start(t)
-	cloud.SkipUnlessNovaSupports(t, "block_device_mapping_v2")
 	cc := cloud.Compute(t)
 	image := acctest.RandomName("tf-acc-image")
 	imageID := cloud.UploadImage(t, image)

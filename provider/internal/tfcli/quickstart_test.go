@@ -23,14 +23,13 @@ import (
 var quickstartDir = filepath.Join("..", "..", "..", "examples", "quickstart")
 
 // startQuickstart prepares a cloud for examples/quickstart with servers
-// servers: the configuration is valid, Nova takes networks, the image it
-// boots exists and quotas fit.
+// servers: the configuration is valid, the image it boots exists and
+// quotas fit.
 func startQuickstart(t testing.TB, servers int) (*acctest.Cloud, *tfcli.Workspace) {
 	t.Helper()
 	cloud := acctest.Start(t)
 	w := tfcli.New(t, cloud, tfcli.Dir(t, quickstartDir))
 	w.Run(t, "validate", "-no-color")
-	cloud.SkipUnlessNovaSupports(t, "networks")
 	cloud.UploadImage(t, "stratus-tiny")
 	tfcli.RaiseQuotas(t, cloud, servers)
 	return cloud, w
