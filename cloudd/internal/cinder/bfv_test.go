@@ -2,6 +2,7 @@ package cinder_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -9,6 +10,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
+
+	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor/hypervisortest"
 )
 
 // TestBootFromVolume boots servers from block_device_mapping_v2 with
@@ -86,5 +89,36 @@ func TestBootFromVolume(t *testing.T) {
 	must(t, err)
 	if list, _ := servers.ExtractServers(page); len(list) != 0 {
 		t.Fatalf("servers left after failed boots: %+v", list)
+	}
+}
+
+// TestBootFromVolumePlacement: the volume made for a server goes to a host
+// the server fits on, though volume placement alone would pick another.
+func TestBootFromVolumePlacement(t *testing.T) {
+	dir := t.TempDir()
+	tiny, err := hypervisortest.WriteNode(dir, "a-tiny", 1, 128) // too small for the flavor
+	must(t, err)
+	large, err := hypervisortest.WriteNode(dir, "b-large", 8, 16384)
+	must(t, err)
+	cloud := start(t, tiny, large)
+	c := clientsFor(t, cloud.Admin(t))
+	imageID := uploadImage(t, c.image, "boot", qcow2Image(t, "64M"))
+	srv, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "placed", FlavorRef: flavorFor(t, c.compute),
+		BlockDevice: []servers.BlockDevice{{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume,
+			UUID: imageID, VolumeSize: 1, DeleteOnTermination: true}}}, nil).Extract()
+	must(t, err)
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
+	got, err := servers.Get(ctx, c.compute, srv.ID).Extract()
+	must(t, err)
+	v, err := volumes.Get(ctx, c.block, got.AttachedVolumes[0].ID).Extract()
+	must(t, err)
+	if got.Host != "b-large" || !strings.HasPrefix(v.Host, "b-large@") {
+		t.Fatalf("server on %q, its volume on %q; want both on b-large", got.Host, v.Host)
+	}
+	// A plain volume still goes where volumes are fewest (a tie: by name).
+	plain, err := volumes.Create(ctx, c.block, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	if plain = waitVolume(t, c.block, plain.ID, "available"); !strings.HasPrefix(plain.Host, "a-tiny@") {
+		t.Fatalf("plain volume on %q, want a-tiny", plain.Host)
 	}
 }

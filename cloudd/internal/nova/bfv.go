@@ -99,7 +99,13 @@ func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *b
 	default:
 		vreq := volume.CreateRequest{Name: req.Name + "-boot", SizeGB: boot.VolumeSize, AvailabilityZone: req.AvailabilityZone}
 		if boot.SourceType == "image" {
-			vreq.ImageID = boot.UUID
+			// The server goes where its volume is: put the volume where
+			// the server fits. (A snapshot's clone stays on its host.)
+			host, err := a.Compute.BestHost(ctx, c, req.FlavorID, req.AvailabilityZone)
+			if err != nil {
+				return compute.Server{}, err
+			}
+			vreq.ImageID, vreq.HostID = boot.UUID, host
 		} else {
 			vreq.SnapshotID = boot.UUID
 		}
