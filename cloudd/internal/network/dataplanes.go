@@ -22,10 +22,10 @@ type Host struct{ Name, URI string }
 type Dataplanes struct {
 	Network *Service
 	Hosts   func(ctx context.Context) ([]Host, error)
-	// Applier returns the dataplane of a host, nil when it has none (for
-	// example a remote host this process cannot configure). A nil Applier
-	// means no host has a dataplane.
-	Applier  func(host string) dataplane.Applier
+	// Applier returns the dataplane of a host by its libvirt URI, nil when
+	// it has none (for example a remote host this process cannot
+	// configure). A nil Applier means no host has a dataplane.
+	Applier  func(uri string) dataplane.Applier
 	Interval time.Duration // default 10s
 
 	logged   sync.Map // hosts whose missing dataplane was logged once
@@ -80,7 +80,7 @@ func (d *Dataplanes) apply(ctx context.Context, h Host) error {
 		d.logOnce(h, "dataplane off for a simulated host: its networks exist only in the API")
 		return nil
 	case d.Applier != nil:
-		applier = d.Applier(h.Name)
+		applier = d.Applier(h.URI)
 	}
 	if applier == nil {
 		d.logOnce(h, "no dataplane for this host: ports bound to it get no bridges, DHCP or security groups")

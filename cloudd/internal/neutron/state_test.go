@@ -72,8 +72,8 @@ func TestHostState(t *testing.T) {
 		Hosts: func(context.Context) ([]network.Host, error) {
 			return []network.Host{{Name: "hostA", URI: "qemu+ssh://hostA/system"}, {Name: "sim", URI: "test:///default"}}, nil
 		},
-		Applier: func(host string) dataplane.Applier {
-			if host == "hostA" {
+		Applier: func(uri string) dataplane.Applier {
+			if uri == "qemu+ssh://hostA/system" {
 				return rec
 			}
 			return nil

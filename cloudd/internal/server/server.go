@@ -49,10 +49,10 @@ type Server struct {
 // tests do (shorter leases and sync intervals).
 type Tuning struct {
 	Compute compute.Config
-	// Dataplane returns the dataplane of a host by name, nil for none; a
-	// nil Dataplane leaves every host without one (networks exist only in
-	// the API).
-	Dataplane func(host string) dataplane.Applier
+	// Dataplane returns the dataplane of a host by its libvirt URI, nil
+	// for none; a nil Dataplane leaves every host without one (networks
+	// exist only in the API).
+	Dataplane func(uri string) dataplane.Applier
 }
 
 // New prepares a cloudd: database up and migrated, cloud bootstrapped,
