@@ -26,13 +26,13 @@ import (
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
-// API serves Neutron v2.0 at the prefix it is mounted on (/networking).
+// API serves Neutron v2.0 at the prefix it is mounted on (/network).
 type API struct {
 	Network  *network.Service
 	Verifier *authn.Verifier
 }
 
-// Routes returns the router for /networking.
+// Routes returns the router for /network.
 func (a *API) Routes() http.Handler {
 	r := osapi.NewRouter(osapi.NeutronDialect)
 	r.Method(http.MethodGet, "/", osapi.HandlerFunc(versions))
@@ -60,7 +60,7 @@ func id(r *http.Request) string { return chi.URLParam(r, "id") }
 func versions(w http.ResponseWriter, r *http.Request) error {
 	osapi.WriteJSON(w, http.StatusOK, map[string]any{"versions": []map[string]any{{
 		"id": "v2.0", "status": "CURRENT",
-		"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/networking/v2.0/"}},
+		"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/network/v2.0/"}},
 	}}})
 	return nil
 }
@@ -69,7 +69,7 @@ func resources(w http.ResponseWriter, r *http.Request) error {
 	var out []map[string]any
 	for _, c := range []string{"networks", "subnets", "ports", "security-groups", "security-group-rules", "routers", "floatingips", "quotas"} {
 		out = append(out, map[string]any{"name": c, "collection": c,
-			"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/networking/v2.0/" + c}}})
+			"links": []osapi.Link{{Rel: "self", Href: osapi.BaseURL(r) + "/network/v2.0/" + c}}})
 	}
 	osapi.WriteJSON(w, http.StatusOK, map[string]any{"resources": out})
 	return nil

@@ -23,7 +23,7 @@ var catalogEntries = []struct{ typ, name, description, path string }{
 	{"identity", "keystone", "Stratus identity (Keystone v3)", "/identity"},
 	{"image", "glance", "Stratus image service (Glance v2)", "/image"},
 	{"compute", "nova", "Stratus compute (Nova v2.1)", "/compute/v2.1"},
-	{"network", "neutron", "Stratus networking (Neutron v2.0)", "/networking"},
+	{"network", "neutron", "Stratus networking (Neutron v2.0)", "/network"},
 	// Clients take block storage URLs with the project id in them; identity
 	// fills in $(project_id)s when it issues a catalog.
 	{"volumev3", "cinderv3", "Stratus block storage (Cinder v3)", "/volume/v3/$(project_id)s"},

@@ -47,7 +47,7 @@ func (s *Server) routes() http.Handler {
 	r.Mount("/identity", (&keystone.API{ID: s.Identity}).Routes())
 	r.Mount("/image", (&glance.API{Images: s.Images, Verifier: s.Identity.Verifier}).Routes())
 	r.Mount("/compute", (&nova.API{Compute: s.Compute, Volumes: s.Volumes, Verifier: s.Identity.Verifier}).Routes())
-	r.Mount("/networking", (&neutron.API{Network: s.Network, Verifier: s.Identity.Verifier}).Routes())
+	r.Mount("/network", (&neutron.API{Network: s.Network, Verifier: s.Identity.Verifier}).Routes())
 	r.Mount("/volume", (&cinder.API{Volumes: s.Volumes, Verifier: s.Identity.Verifier}).Routes())
 	r.Get("/events/v1", func(w http.ResponseWriter, r *http.Request) {
 		osapi.WriteJSON(w, http.StatusOK, map[string]any{"version": map[string]any{"id": "v1", "status": "CURRENT",
