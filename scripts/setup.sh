@@ -33,6 +33,7 @@ APT_PKGS=(
 	dnsmasq-base nftables iproute2 # the host dataplane (DHCP, security groups, NAT)
 	busybox-static          # udhcpc for the host dataplane tests
 	syslinux syslinux-common mtools dosfstools # scripts/build-guest-image.sh (boot disk)
+	curl                    # make demo fetches a page from its guest
 )
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
 TERRAFORM_VERSION=${TERRAFORM_VERSION:-v1.5.7}
