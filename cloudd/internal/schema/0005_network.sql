@@ -37,6 +37,11 @@ CREATE TABLE subnets (
 );
 CREATE INDEX subnets_network ON subnets (network_id);
 
+-- A port's place among its device's ports: taken when the port is attached
+-- (created for a device or claimed by one), so a server's NICs follow the
+-- order of its create request's "networks", as Nova orders them.
+CREATE SEQUENCE port_attach_order;
+
 CREATE TABLE ports (
     id                    text PRIMARY KEY,
     network_id            text NOT NULL REFERENCES networks (id),
@@ -52,6 +57,7 @@ CREATE TABLE ports (
     -- Created by compute for a server (deleted with it) rather than passed in
     -- by the user (only unbound when the server goes), as Nova tracks it.
     delete_with_device    boolean NOT NULL DEFAULT false,
+    attach_order          bigint NOT NULL DEFAULT nextval('port_attach_order'),
     revision_number       bigint NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now()
