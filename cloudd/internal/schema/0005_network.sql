@@ -66,6 +66,8 @@ CREATE INDEX ports_network ON ports (network_id);
 CREATE INDEX ports_project ON ports (project_id);
 CREATE INDEX ports_device ON ports (device_id) WHERE device_id <> '';
 CREATE INDEX ports_host ON ports (binding_host_id) WHERE binding_host_id <> '';
+-- One DHCP port per network, even when two replicas create it at once.
+CREATE UNIQUE INDEX ports_network_dhcp ON ports (network_id) WHERE device_owner = 'network:dhcp';
 
 -- IPAM: an address is handed out at most once per subnet, enforced by the
 -- primary key, so concurrent allocations never need a cloud-wide lock.
