@@ -204,12 +204,25 @@ func (s *Service) DeleteNetwork(ctx context.Context, c *token.Claims, id string)
 			return err
 		}
 		var inUse bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ports WHERE network_id = $1)", id).Scan(&inUse); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ports WHERE network_id = $1 AND device_owner <> $2)", id, OwnerDHCP).Scan(&inUse); err != nil {
 			return err
 		}
 		if inUse {
 			return neutronError(http.StatusConflict, "NetworkInUse",
 				"Unable to complete operation on network %s. There are one or more ports still in use on the network.", id)
+		}
+		rows, _ := tx.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.network_id = $1 AND p.device_owner = $2 FOR UPDATE", id, OwnerDHCP)
+		dhcp, err := pgx.CollectRows(rows, scanPort)
+		if err != nil {
+			return err
+		}
+		if err := fillPorts(ctx, tx, dhcp); err != nil {
+			return err
+		}
+		for _, p := range dhcp {
+			if err := s.deletePort(ctx, tx, p); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM network_tags WHERE resource_id = $1 OR resource_id IN (SELECT id FROM subnets WHERE network_id = $1)", id); err != nil {
 			return err
@@ -217,7 +230,7 @@ func (s *Service) DeleteNetwork(ctx context.Context, c *token.Claims, id string)
 		if _, err := tx.Exec(ctx, "DELETE FROM subnets WHERE network_id = $1", id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "DELETE FROM networks WHERE id = $1", id)
+		_, err = tx.Exec(ctx, "DELETE FROM networks WHERE id = $1", id)
 		return err
 	})
 }

@@ -464,6 +464,7 @@ func (s *Service) updatePort(ctx context.Context, tx pgx.Tx, p Port, req PortReq
 	}
 	if _, err := tx.Exec(ctx, `UPDATE ports SET name = coalesce($2, name), description = coalesce($3, description),
 			admin_state_up = coalesce($4, admin_state_up), device_id = coalesce($5, device_id),
+			attach_order = CASE WHEN coalesce($5, device_id) <> device_id THEN nextval('port_attach_order') ELSE attach_order END,
 			device_owner = coalesce($6, device_owner), port_security_enabled = $7, binding_host_id = coalesce($8, binding_host_id)
 		WHERE id = $1`, p.ID, req.Name, req.Description, req.AdminStateUp, req.DeviceID, req.DeviceOwner, portSecurity, req.HostID); err != nil {
 		return err

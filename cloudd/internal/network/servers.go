@@ -179,7 +179,7 @@ func (s *Service) DetachServerPort(ctx context.Context, serverID, portID string)
 
 // ServerPorts lists the ports attached to a server, in attach order.
 func (s *Service) ServerPorts(ctx context.Context, serverID string) ([]Port, error) {
-	rows, _ := s.pool.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.device_id = $1 AND p.device_owner LIKE 'compute:%' ORDER BY p.created_at, p.id", serverID)
+	rows, _ := s.pool.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.device_id = $1 AND p.device_owner LIKE 'compute:%' ORDER BY p.attach_order", serverID)
 	list, err := pgx.CollectRows(rows, scanPort)
 	if err != nil {
 		return nil, err
@@ -197,8 +197,8 @@ func (s *Service) claimPort(ctx context.Context, c *token.Claims, portID, server
 		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE ports SET device_id = $2, device_owner = $3, revision_number = revision_number + 1, updated_at = now()
-			WHERE id = $1 AND device_id = ''`, portID, serverID, owner)
+		tag, err := tx.Exec(ctx, `UPDATE ports SET device_id = $2, device_owner = $3, attach_order = nextval('port_attach_order'),
+			revision_number = revision_number + 1, updated_at = now() WHERE id = $1 AND device_id = ''`, portID, serverID, owner)
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,8 @@ type NIC struct {
 }
 
 // BindServer binds a server's ports to the host it was scheduled to and
-// returns its NICs in creation order.
+// returns its NICs in attach order (the order of the create request's
+// "networks", then interfaces attached later).
 func (s *Service) BindServer(ctx context.Context, serverID, host string) ([]NIC, error) {
 	var nics []NIC
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -263,7 +264,7 @@ func (s *Service) BindServer(ctx context.Context, serverID, host string) ([]NIC,
 }
 
 func (s *Service) serverNICs(ctx context.Context, tx pgx.Tx, serverID string) ([]NIC, error) {
-	rows, _ := tx.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.device_id = $1 AND p.device_owner LIKE 'compute:%' ORDER BY p.created_at, p.id", serverID)
+	rows, _ := tx.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.device_id = $1 AND p.device_owner LIKE 'compute:%' ORDER BY p.attach_order", serverID)
 	ports, err := pgx.CollectRows(rows, scanPort)
 	if err != nil {
 		return nil, err
@@ -316,7 +317,7 @@ func (s *Service) ServerAddresses(ctx context.Context, serverIDs []string) (map[
 		FROM ports p JOIN networks n ON n.id = p.network_id JOIN ip_allocations a ON a.port_id = p.id
 		LEFT JOIN floatingips f ON f.port_id = p.id AND f.fixed_ip_address = a.address
 		WHERE p.device_id = ANY($1) AND p.device_owner LIKE 'compute:%'
-		ORDER BY p.created_at, p.id, family(a.address), a.address`, serverIDs)
+		ORDER BY p.attach_order, family(a.address), a.address`, serverIDs)
 	out := map[string]map[string][]ServerAddress{}
 	var server, net, mac, addr string
 	var family int

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"slices"
 
@@ -15,10 +16,32 @@ import (
 // remote groups resolved to member addresses, the routers attached to
 // those networks (and the networks the routers reach), and the routers'
 // floating IPs. Everything is ordered by id, so equal states compare equal.
+//
+// Each network's subnets carry their DHCP server's address from the
+// network's DHCP port, which HostState creates or repairs first when it is
+// missing or out of date (only hosts with a dataplane run a DHCP server,
+// and only they get here). A port that cannot be repaired (a full subnet)
+// is logged and leaves the dataplane to pick the server's address.
 func (s *Service) HostState(ctx context.Context, host string) (dataplane.State, error) {
-	var st dataplane.State
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.binding_host_id = $1 ORDER BY p.id", host)
+	st, stale, err := s.hostState(ctx, host)
+	if err != nil || len(stale) == 0 {
+		return st, err
+	}
+	for _, id := range stale {
+		if err := s.ensureDHCPPort(ctx, id, host); err != nil {
+			slog.Warn("network's DHCP port not updated", "network", id, "host", host, "err", err)
+		}
+	}
+	st, _, err = s.hostState(ctx, host)
+	return st, err
+}
+
+// hostState reads the state, and the networks whose DHCP port does not
+// match their DHCP-enabled subnets.
+func (s *Service) hostState(ctx context.Context, host string) (st dataplane.State, stale []string, err error) {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, "SELECT "+portCols+" FROM ports p WHERE p.binding_host_id = $1 AND p.device_owner <> $2 ORDER BY p.id",
+			host, OwnerDHCP)
 		ports, err := pgx.CollectRows(rows, scanPort)
 		if err != nil {
 			return err
@@ -48,7 +71,7 @@ func (s *Service) HostState(ctx context.Context, host string) (dataplane.State, 
 				networks[i.NetworkID] = true
 			}
 		}
-		if st.Networks, err = s.stateNetworks(ctx, tx, networks); err != nil {
+		if st.Networks, stale, err = s.stateNetworks(ctx, tx, networks); err != nil {
 			return err
 		}
 		if st.SecurityGroups, err = stateGroups(ctx, tx, groups); err != nil {
@@ -57,7 +80,7 @@ func (s *Service) HostState(ctx context.Context, host string) (dataplane.State, 
 		st.FloatingIPs, err = stateFloatingIPs(ctx, tx, st.Routers)
 		return err
 	})
-	return st, err
+	return st, stale, err
 }
 
 func addrs(fixed []FixedIP) []netip.Addr {
@@ -77,20 +100,34 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-func (s *Service) stateNetworks(ctx context.Context, tx pgx.Tx, ids map[string]bool) ([]dataplane.Network, error) {
-	var out []dataplane.Network
+// stateNetworks loads the networks with their subnets, and reports those
+// whose DHCP port lacks an address on a DHCP subnet or holds one elsewhere.
+func (s *Service) stateNetworks(ctx context.Context, tx pgx.Tx, ids map[string]bool) (out []dataplane.Network, stale []string, err error) {
 	for _, id := range sortedKeys(ids) {
 		n, err := s.getNetwork(ctx, tx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		subnets, err := s.networkSubnets(ctx, tx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		servers, err := dhcpServers(ctx, tx, id)
+		if err != nil {
+			return nil, nil, err
 		}
 		dn := dataplane.Network{ID: n.ID, MTU: n.MTU, External: n.External}
+		missing, held := false, 0
 		for _, sub := range subnets {
 			ds := dataplane.Subnet{ID: sub.ID, CIDR: sub.prefix, Gateway: sub.gateway, DHCP: sub.EnableDHCP}
+			if sub.EnableDHCP {
+				ds.DHCPServer = servers[sub.ID]
+				if ds.DHCPServer.IsValid() {
+					held++
+				} else {
+					missing = true
+				}
+			}
 			for _, d := range sub.DNSNameservers {
 				ds.DNSNameservers = append(ds.DNSNameservers, netip.MustParseAddr(d))
 			}
@@ -99,9 +136,12 @@ func (s *Service) stateNetworks(ctx context.Context, tx pgx.Tx, ids map[string]b
 			}
 			dn.Subnets = append(dn.Subnets, ds)
 		}
+		if missing || held < len(servers) {
+			stale = append(stale, id)
+		}
 		out = append(out, dn)
 	}
-	return out, nil
+	return out, stale, nil
 }
 
 // hostRouters are the routers with an interface on one of the networks.

@@ -390,6 +390,16 @@ func (s *Service) DeleteSubnet(ctx context.Context, c *token.Claims, id string) 
 		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		// The lock holds off a DHCP port repair taking an address here
+		// between the release and the delete.
+		if _, err := tx.Exec(ctx, "SELECT 1 FROM subnets WHERE id = $1 FOR UPDATE", id); err != nil {
+			return err
+		}
+		// The DHCP port's address goes with the subnet, as Neutron removes it.
+		if _, err := tx.Exec(ctx, `DELETE FROM ip_allocations a USING ports p
+			WHERE a.subnet_id = $1 AND p.id = a.port_id AND p.device_owner = $2`, id, OwnerDHCP); err != nil {
+			return err
+		}
 		var inUse bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ip_allocations WHERE subnet_id = $1)", id).Scan(&inUse); err != nil {
 			return err

@@ -310,3 +310,40 @@ func TestServerSecurityGroups(t *testing.T) {
 		t.Fatalf("unknown security group: %v", err)
 	}
 }
+
+// A server's NICs follow its create request's "networks", as Nova orders
+// them, even when a port passed in was created before the others.
+func TestServerNICOrder(t *testing.T) {
+	cloud := cloudtest.Start(t)
+	imageID := bootImage(t, cloud)
+	pc := cloud.Member(t, "nicorder")
+	nc := networkV2(t, pc)
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	must(t, err)
+	first, _ := newNet(t, nc, "first", "10.56.0.0/24")
+	second, _ := newNet(t, nc, "second", "10.57.0.0/24")
+	early, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: second.ID}).Extract()
+	must(t, err)
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "ordered", ImageRef: imageID, FlavorRef: "42",
+		Networks: []servers.Network{{UUID: first.ID}, {Port: early.ID}}}, nil).Extract()
+	must(t, err)
+	waitActive(t, cc, srv.ID)
+
+	page, err := attachinterfaces.List(cc, srv.ID).AllPages(ctx)
+	must(t, err)
+	list, err := attachinterfaces.ExtractInterfaces(page)
+	must(t, err)
+	if len(list) != 2 || list[0].NetID != first.ID || list[1].PortID != early.ID {
+		t.Fatalf("interfaces %+v, want one on %s then port %s", list, first.ID, early.ID)
+	}
+	// The NICs the host's domain is built from, in the same order.
+	var binding struct {
+		HostID string `json:"binding:host_id"`
+	}
+	must(t, ports.Get(ctx, networkV2(t, cloud.Admin(t)), early.ID).ExtractInto(&binding))
+	nics, err := cloud.Server.Network.BindServer(ctx, srv.ID, binding.HostID)
+	must(t, err)
+	if len(nics) != 2 || nics[0].NetworkID != first.ID || nics[1].PortID != early.ID {
+		t.Fatalf("NICs %+v, want one on %s then port %s", nics, first.ID, early.ID)
+	}
+}

@@ -37,6 +37,11 @@ CREATE TABLE subnets (
 );
 CREATE INDEX subnets_network ON subnets (network_id);
 
+-- A port's place among its device's ports: taken when the port is attached
+-- (created for a device or claimed by one), so a server's NICs follow the
+-- order of its create request's "networks", as Nova orders them.
+CREATE SEQUENCE port_attach_order;
+
 CREATE TABLE ports (
     id                    text PRIMARY KEY,
     network_id            text NOT NULL REFERENCES networks (id),
@@ -52,6 +57,7 @@ CREATE TABLE ports (
     -- Created by compute for a server (deleted with it) rather than passed in
     -- by the user (only unbound when the server goes), as Nova tracks it.
     delete_with_device    boolean NOT NULL DEFAULT false,
+    attach_order          bigint NOT NULL DEFAULT nextval('port_attach_order'),
     revision_number       bigint NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now()
@@ -60,6 +66,8 @@ CREATE INDEX ports_network ON ports (network_id);
 CREATE INDEX ports_project ON ports (project_id);
 CREATE INDEX ports_device ON ports (device_id) WHERE device_id <> '';
 CREATE INDEX ports_host ON ports (binding_host_id) WHERE binding_host_id <> '';
+-- One DHCP port per network, even when two replicas create it at once.
+CREATE UNIQUE INDEX ports_network_dhcp ON ports (network_id) WHERE device_owner = 'network:dhcp';
 
 -- IPAM: an address is handed out at most once per subnet, enforced by the
 -- primary key, so concurrent allocations never need a cloud-wide lock.
