@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +13,13 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/secgroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsecurity"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -293,7 +296,7 @@ func TestServerSecurityGroups(t *testing.T) {
 	nc := networkV2(t, pc)
 	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
 	must(t, err)
-	newNet(t, nc, "only", "10.56.0.0/24")
+	net, _ := newNet(t, nc, "only", "10.56.0.0/24")
 	web, err := groups.Create(ctx, nc, groups.CreateOpts{Name: "web"}).Extract()
 	must(t, err)
 	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "g", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"web"}}, nil).Extract()
@@ -308,6 +311,76 @@ func TestServerSecurityGroups(t *testing.T) {
 	_, err = servers.Create(ctx, cc, servers.CreateOpts{Name: "h", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"nope"}}, nil).Extract()
 	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
 		t.Fatalf("unknown security group: %v", err)
+	}
+
+	// addSecurityGroup and removeSecurityGroup change every port in place.
+	second, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: net.ID, SecurityGroups: &[]string{web.ID}}).Extract()
+	must(t, err)
+	_, err = attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{PortID: second.ID}).Extract()
+	must(t, err)
+	must(t, secgroups.AddServer(ctx, cc, srv.ID, "default").ExtractErr())
+	page, err := groups.List(nc, groups.ListOpts{Name: "default"}).AllPages(ctx)
+	must(t, err)
+	defaults, err := groups.ExtractGroups(page)
+	must(t, err)
+	defaultID := defaults[0].ID
+	for _, p := range serverPorts(t, nc, srv.ID) {
+		if len(p.SecurityGroups) != 2 || !slices.Contains(p.SecurityGroups, defaultID) || !slices.Contains(p.SecurityGroups, web.ID) {
+			t.Fatalf("port %s after addSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+	must(t, secgroups.AddServer(ctx, cc, srv.ID, defaultID).ExtractErr()) // by id, and again: a no-op
+	page, err = secgroups.ListByServer(cc, srv.ID).AllPages(ctx)
+	must(t, err)
+	listed, err := secgroups.ExtractSecurityGroups(page)
+	must(t, err)
+	if len(listed) != 2 || listed[0].Name != "default" || listed[1].Name != "web" {
+		t.Fatalf("os-security-groups: %+v", listed)
+	}
+	// The default group's ingress rules admit its own members, by name.
+	if r := listed[0].Rules; len(r) != 2 || r[0].Group.Name != "default" || r[0].ParentGroupID != defaultID || r[0].IPRange.CIDR != "" {
+		t.Fatalf("default group rules in Nova's view: %+v", r)
+	}
+	if err := secgroups.AddServer(ctx, cc, srv.ID, "nope").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("adding an unknown group: %v", err)
+	}
+	must(t, secgroups.RemoveServer(ctx, cc, srv.ID, "web").ExtractErr())
+	for _, p := range serverPorts(t, nc, srv.ID) {
+		if len(p.SecurityGroups) != 1 || p.SecurityGroups[0] != defaultID {
+			t.Fatalf("port %s after removeSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+	if got, _ := servers.Get(ctx, cc, srv.ID).Extract(); len(got.SecurityGroups) != 1 || got.SecurityGroups[0]["name"] != "default" {
+		t.Fatalf("server security groups after remove: %v", got.SecurityGroups)
+	}
+	if err := secgroups.RemoveServer(ctx, cc, srv.ID, "web").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("removing a group the server is not in: %v", err)
+	}
+
+	// A port without port security refuses groups, and then no port changes.
+	off := false
+	open, err := ports.Create(ctx, nc, portsecurity.PortCreateOptsExt{CreateOptsBuilder: ports.CreateOpts{NetworkID: net.ID}, PortSecurityEnabled: &off}).Extract()
+	must(t, err)
+	_, err = attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{PortID: open.ID}).Extract()
+	must(t, err)
+	if err := secgroups.AddServer(ctx, cc, srv.ID, "web").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		t.Fatalf("adding a group to a port without port security: %v", err)
+	}
+	for _, p := range serverPorts(t, nc, srv.ID) {
+		if p.ID != open.ID && (len(p.SecurityGroups) != 1 || p.SecurityGroups[0] != defaultID) {
+			t.Fatalf("port %s changed by a refused addSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+
+	// A server without ports has no groups to change.
+	bare := cloud.Member(t, "bare")
+	bc, err := openstack.NewComputeV2(bare, gophercloud.EndpointOpts{})
+	must(t, err)
+	lone, err := servers.Create(ctx, bc, servers.CreateOpts{Name: "lone", ImageRef: imageID, FlavorRef: "42"}, nil).Extract()
+	must(t, err)
+	waitActive(t, bc, lone.ID)
+	if err := secgroups.AddServer(ctx, bc, lone.ID, "default").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("adding a group to a server without ports: %v", err)
 	}
 }
 
