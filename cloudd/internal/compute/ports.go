@@ -28,6 +28,7 @@ type Networking interface {
 	ServerGroups(ctx context.Context, serverID string) ([]network.SecurityGroup, map[string]network.SecurityGroup, error)
 	AddServerGroup(ctx context.Context, project, serverID, group string) error
 	RemoveServerGroup(ctx context.Context, project, serverID, group string) error
+	ListSecurityGroups(ctx context.Context, c *token.Claims) ([]network.SecurityGroup, error)
 }
 
 // attachPorts gives a server being created its ports (see

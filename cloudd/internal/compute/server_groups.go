@@ -20,6 +20,15 @@ func (s *Service) SecurityGroups(ctx context.Context, c *token.Claims, serverID 
 	return s.Networking.ServerGroups(ctx, srv.ID)
 }
 
+// ProjectSecurityGroups lists the security groups c may see, for Nova's
+// os-security-groups proxy.
+func (s *Service) ProjectSecurityGroups(ctx context.Context, c *token.Claims) ([]network.SecurityGroup, error) {
+	if s.Networking == nil {
+		return []network.SecurityGroup{}, nil
+	}
+	return s.Networking.ListSecurityGroups(ctx, c)
+}
+
 // AddSecurityGroup adds a group of the server's project (by name or id) to
 // each of its ports (addSecurityGroup). Like Nova, it needs no particular
 // server state: security groups are the network's business.

@@ -341,6 +341,9 @@ func TestServerSecurityGroups(t *testing.T) {
 	if r := listed[0].Rules; len(r) != 2 || r[0].Group.Name != "default" || r[0].ParentGroupID != defaultID || r[0].IPRange.CIDR != "" {
 		t.Fatalf("default group rules in Nova's view: %+v", r)
 	}
+	if g, err := secgroups.Get(ctx, cc, web.ID).Extract(); err != nil || g.Name != "web" || g.TenantID != web.TenantID {
+		t.Fatalf("os-security-groups/%s: %+v, %v", web.ID, g, err)
+	}
 	if err := secgroups.AddServer(ctx, cc, srv.ID, "nope").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		t.Fatalf("adding an unknown group: %v", err)
 	}

@@ -16,6 +16,13 @@ import (
 
 func (a *API) securityGroupRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/servers/{id}/os-security-groups", osapi.HandlerFunc(a.listServerSecurityGroups))
+	// Nova's read-only proxy of Neutron's groups, which openstack CLI 6.0
+	// uses to resolve the group of "server add/remove security group"
+	// (by id; then by name from /os-security-groups/detail, which Nova
+	// lacks but answering it as the list lets names work too).
+	r.Method(http.MethodGet, "/os-security-groups", osapi.HandlerFunc(a.listSecurityGroups))
+	r.Method(http.MethodGet, "/os-security-groups/detail", osapi.HandlerFunc(a.listSecurityGroups))
+	r.Method(http.MethodGet, "/os-security-groups/{group}", osapi.HandlerFunc(a.showSecurityGroup))
 }
 
 // securityGroupView is Nova's security_group.
@@ -80,6 +87,42 @@ func (a *API) listServerSecurityGroups(w http.ResponseWriter, r *http.Request) e
 	}
 	osapi.WriteJSON(w, http.StatusOK, map[string]any{"security_groups": out})
 	return nil
+}
+
+func (a *API) listSecurityGroups(w http.ResponseWriter, r *http.Request) error {
+	groups, err := a.Compute.ProjectSecurityGroups(r.Context(), claims(r))
+	if err != nil {
+		return err
+	}
+	remotes := byID(groups)
+	out := make([]securityGroupView, len(groups))
+	for i, g := range groups {
+		out[i] = securityGroupJSON(g, remotes)
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"security_groups": out})
+	return nil
+}
+
+func (a *API) showSecurityGroup(w http.ResponseWriter, r *http.Request) error {
+	groups, err := a.Compute.ProjectSecurityGroups(r.Context(), claims(r))
+	if err != nil {
+		return err
+	}
+	id, all := chi.URLParam(r, "group"), byID(groups)
+	g, ok := all[id]
+	if !ok {
+		return osapi.Errorf(http.StatusNotFound, "Security group %s not found.", id)
+	}
+	osapi.WriteJSON(w, http.StatusOK, map[string]any{"security_group": securityGroupJSON(g, all)})
+	return nil
+}
+
+func byID(groups []network.SecurityGroup) map[string]network.SecurityGroup {
+	out := make(map[string]network.SecurityGroup, len(groups))
+	for _, g := range groups {
+		out[g.ID] = g
+	}
+	return out
 }
 
 // securityGroupName reads the group of an addSecurityGroup or
