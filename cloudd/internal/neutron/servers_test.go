@@ -1,6 +1,7 @@
 package neutron_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +26,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/cloudd/internal/dataplane"
+	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 )
 
 // bootImage uploads a small public qcow2 image as admin and returns its id.
@@ -347,10 +350,37 @@ func TestServerSecurityGroups(t *testing.T) {
 	if err := secgroups.AddServer(ctx, cc, srv.ID, "nope").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		t.Fatalf("adding an unknown group: %v", err)
 	}
+	changed := cloud.Server.Network.Changed()
 	must(t, secgroups.RemoveServer(ctx, cc, srv.ID, "web").ExtractErr())
 	for _, p := range serverPorts(t, nc, srv.ID) {
 		if len(p.SecurityGroups) != 1 || p.SecurityGroups[0] != defaultID {
 			t.Fatalf("port %s after removeSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+	// The change wakes the dataplane loop, which gives the server's host
+	// the ports' new groups.
+	select {
+	case <-changed:
+	default:
+		t.Fatal("removeSecurityGroup did not signal the dataplane loop")
+	}
+	ac, err := openstack.NewComputeV2(cloud.Admin(t), gophercloud.EndpointOpts{})
+	must(t, err)
+	host, err := servers.Get(ctx, ac, srv.ID).Extract()
+	must(t, err)
+	rec := &recorder{}
+	loop := &network.Dataplanes{Network: cloud.Server.Network,
+		Hosts: func(context.Context) ([]network.Host, error) {
+			return []network.Host{{Name: host.Host, URI: "qemu:///system"}}, nil
+		},
+		Applier: func(network.Host) dataplane.Applier { return rec }}
+	must(t, loop.RunOnce(ctx))
+	if len(rec.last.Ports) != 2 || len(rec.last.SecurityGroups) != 1 || rec.last.SecurityGroups[0].ID != defaultID {
+		t.Fatalf("dataplane state after removeSecurityGroup: ports %+v, groups %+v", rec.last.Ports, rec.last.SecurityGroups)
+	}
+	for _, p := range rec.last.Ports {
+		if !slices.Equal(p.SecurityGroups, []string{defaultID}) {
+			t.Fatalf("dataplane port %s has groups %v", p.ID, p.SecurityGroups)
 		}
 	}
 	if got, _ := servers.Get(ctx, cc, srv.ID).Extract(); len(got.SecurityGroups) != 1 || got.SecurityGroups[0]["name"] != "default" {
