@@ -10,7 +10,6 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 	"github.com/stratus-cloud/stratus/internal/osapi"
-	"github.com/stratus-cloud/stratus/internal/policy"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
@@ -26,6 +25,10 @@ type Networking interface {
 	DetachServerPort(ctx context.Context, serverID, portID string) error
 	ServerPorts(ctx context.Context, serverID string) ([]network.Port, error)
 	ServerGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error)
+	ServerGroups(ctx context.Context, serverID string) ([]network.SecurityGroup, map[string]network.SecurityGroup, error)
+	AddServerGroup(ctx context.Context, project, serverID, group string) error
+	RemoveServerGroup(ctx context.Context, project, serverID, group string) error
+	ListSecurityGroups(ctx context.Context, c *token.Claims) ([]network.SecurityGroup, error)
 }
 
 // attachPorts gives a server being created its ports (see
@@ -125,15 +128,9 @@ func (s *Service) Interfaces(ctx context.Context, c *token.Claims, serverID stri
 // interfaceTarget is a server whose NICs may change: active or stopped,
 // on a host, with nothing else in flight.
 func (s *Service) interfaceTarget(ctx context.Context, c *token.Claims, serverID, action string) (Server, error) {
-	srv, err := s.Get(ctx, c, serverID)
+	srv, err := s.networkingTarget(ctx, c, serverID)
 	if err != nil {
 		return srv, err
-	}
-	if err := policy.Authorize(c, policy.Write, srv.ProjectID, "server"); err != nil {
-		return srv, err
-	}
-	if s.Networking == nil {
-		return srv, osapi.Errorf(http.StatusNotImplemented, "This cloud has no network service.")
 	}
 	if srv.VMState != VMActive && srv.VMState != VMStopped || srv.TaskState != "" || srv.HostID == "" {
 		return srv, conflict(srv, action)

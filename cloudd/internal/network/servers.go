@@ -98,18 +98,15 @@ func (s *Service) groupIDs(ctx context.Context, project string, names []string) 
 	}
 	ids := []string{}
 	for _, name := range names {
-		rows, _ := s.pool.Query(ctx, "SELECT id FROM security_groups WHERE project_id = $1 AND (name = $2 OR id = $2)", project, name)
-		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		switch {
-		case err != nil:
+		id, err := s.findGroup(ctx, project, name)
+		if err != nil {
 			return nil, err
-		case len(found) == 0:
-			return nil, osapi.Errorf(http.StatusBadRequest, "Security group %s not found for project %s.", name, project)
-		case len(found) > 1:
-			return nil, osapi.Errorf(http.StatusConflict, "Multiple security groups found matching '%s'. Use an ID to be more specific.", name)
 		}
-		if !slices.Contains(ids, found[0]) {
-			ids = append(ids, found[0])
+		if id == "" {
+			return nil, osapi.Errorf(http.StatusBadRequest, "Security group %s not found for project %s.", name, project)
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
 	return &ids, nil

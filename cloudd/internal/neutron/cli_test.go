@@ -109,6 +109,20 @@ func TestNetworkingWithOpenstackCLI(t *testing.T) {
 	if !strings.Contains(toJSON(t, obj["addresses"]), "10.60.0.77") {
 		t.Fatalf("server create --nic: addresses %v", obj["addresses"])
 	}
+	// Its security groups change in place.
+	cli.OK("server", "add", "security", "group", "vm1", "web")
+	cli.JSON(&obj, "server", "show", "vm1")
+	if g := toJSON(t, obj["security_groups"]); !strings.Contains(g, "web") || !strings.Contains(g, "default") {
+		t.Fatalf("server add security group: %s", g)
+	}
+	cli.OK("server", "remove", "security", "group", "vm1", "default")
+	cli.JSON(&obj, "server", "show", "vm1")
+	if g := toJSON(t, obj["security_groups"]); !strings.Contains(g, "web") || strings.Contains(g, "default") {
+		t.Fatalf("server remove security group: %s", g)
+	}
+	if errOut := cli.Fails("server", "remove", "security", "group", "vm1", "default"); !strings.Contains(errOut, "404") {
+		t.Errorf("removing a group the server is not in: %s", errOut)
+	}
 	cli.OK("server", "delete", "--wait", "vm1")
 
 	// In-use deletes are refused; then everything goes in order.

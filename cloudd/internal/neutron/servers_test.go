@@ -1,10 +1,12 @@
 package neutron_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,16 +14,20 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/secgroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsecurity"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/cloudd/internal/dataplane"
+	"github.com/stratus-cloud/stratus/cloudd/internal/network"
 )
 
 // bootImage uploads a small public qcow2 image as admin and returns its id.
@@ -293,7 +299,7 @@ func TestServerSecurityGroups(t *testing.T) {
 	nc := networkV2(t, pc)
 	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
 	must(t, err)
-	newNet(t, nc, "only", "10.56.0.0/24")
+	net, _ := newNet(t, nc, "only", "10.56.0.0/24")
 	web, err := groups.Create(ctx, nc, groups.CreateOpts{Name: "web"}).Extract()
 	must(t, err)
 	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "g", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"web"}}, nil).Extract()
@@ -308,6 +314,106 @@ func TestServerSecurityGroups(t *testing.T) {
 	_, err = servers.Create(ctx, cc, servers.CreateOpts{Name: "h", ImageRef: imageID, FlavorRef: "42", SecurityGroups: []string{"nope"}}, nil).Extract()
 	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
 		t.Fatalf("unknown security group: %v", err)
+	}
+
+	// addSecurityGroup and removeSecurityGroup change every port in place.
+	second, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: net.ID, SecurityGroups: &[]string{web.ID}}).Extract()
+	must(t, err)
+	_, err = attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{PortID: second.ID}).Extract()
+	must(t, err)
+	must(t, secgroups.AddServer(ctx, cc, srv.ID, "default").ExtractErr())
+	page, err := groups.List(nc, groups.ListOpts{Name: "default"}).AllPages(ctx)
+	must(t, err)
+	defaults, err := groups.ExtractGroups(page)
+	must(t, err)
+	defaultID := defaults[0].ID
+	for _, p := range serverPorts(t, nc, srv.ID) {
+		if len(p.SecurityGroups) != 2 || !slices.Contains(p.SecurityGroups, defaultID) || !slices.Contains(p.SecurityGroups, web.ID) {
+			t.Fatalf("port %s after addSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+	must(t, secgroups.AddServer(ctx, cc, srv.ID, defaultID).ExtractErr()) // by id, and again: a no-op
+	page, err = secgroups.ListByServer(cc, srv.ID).AllPages(ctx)
+	must(t, err)
+	listed, err := secgroups.ExtractSecurityGroups(page)
+	must(t, err)
+	if len(listed) != 2 || listed[0].Name != "default" || listed[1].Name != "web" {
+		t.Fatalf("os-security-groups: %+v", listed)
+	}
+	// The default group's ingress rules admit its own members, by name.
+	if r := listed[0].Rules; len(r) != 2 || r[0].Group.Name != "default" || r[0].ParentGroupID != defaultID || r[0].IPRange.CIDR != "" {
+		t.Fatalf("default group rules in Nova's view: %+v", r)
+	}
+	if g, err := secgroups.Get(ctx, cc, web.ID).Extract(); err != nil || g.Name != "web" || g.TenantID != web.TenantID {
+		t.Fatalf("os-security-groups/%s: %+v, %v", web.ID, g, err)
+	}
+	if err := secgroups.AddServer(ctx, cc, srv.ID, "nope").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("adding an unknown group: %v", err)
+	}
+	changed := cloud.Server.Network.Changed()
+	must(t, secgroups.RemoveServer(ctx, cc, srv.ID, "web").ExtractErr())
+	for _, p := range serverPorts(t, nc, srv.ID) {
+		if len(p.SecurityGroups) != 1 || p.SecurityGroups[0] != defaultID {
+			t.Fatalf("port %s after removeSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+	// The change wakes the dataplane loop, which gives the server's host
+	// the ports' new groups.
+	select {
+	case <-changed:
+	default:
+		t.Fatal("removeSecurityGroup did not signal the dataplane loop")
+	}
+	ac, err := openstack.NewComputeV2(cloud.Admin(t), gophercloud.EndpointOpts{})
+	must(t, err)
+	host, err := servers.Get(ctx, ac, srv.ID).Extract()
+	must(t, err)
+	rec := &recorder{}
+	loop := &network.Dataplanes{Network: cloud.Server.Network,
+		Hosts: func(context.Context) ([]network.Host, error) {
+			return []network.Host{{Name: host.Host, URI: "qemu:///system"}}, nil
+		},
+		Applier: func(network.Host) dataplane.Applier { return rec }}
+	must(t, loop.RunOnce(ctx))
+	if len(rec.last.Ports) != 2 || len(rec.last.SecurityGroups) != 1 || rec.last.SecurityGroups[0].ID != defaultID {
+		t.Fatalf("dataplane state after removeSecurityGroup: ports %+v, groups %+v", rec.last.Ports, rec.last.SecurityGroups)
+	}
+	for _, p := range rec.last.Ports {
+		if !slices.Equal(p.SecurityGroups, []string{defaultID}) {
+			t.Fatalf("dataplane port %s has groups %v", p.ID, p.SecurityGroups)
+		}
+	}
+	if got, _ := servers.Get(ctx, cc, srv.ID).Extract(); len(got.SecurityGroups) != 1 || got.SecurityGroups[0]["name"] != "default" {
+		t.Fatalf("server security groups after remove: %v", got.SecurityGroups)
+	}
+	if err := secgroups.RemoveServer(ctx, cc, srv.ID, "web").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("removing a group the server is not in: %v", err)
+	}
+
+	// A port without port security refuses groups, and then no port changes.
+	off := false
+	open, err := ports.Create(ctx, nc, portsecurity.PortCreateOptsExt{CreateOptsBuilder: ports.CreateOpts{NetworkID: net.ID}, PortSecurityEnabled: &off}).Extract()
+	must(t, err)
+	_, err = attachinterfaces.Create(ctx, cc, srv.ID, attachinterfaces.CreateOpts{PortID: open.ID}).Extract()
+	must(t, err)
+	if err := secgroups.AddServer(ctx, cc, srv.ID, "web").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
+		t.Fatalf("adding a group to a port without port security: %v", err)
+	}
+	for _, p := range serverPorts(t, nc, srv.ID) {
+		if p.ID != open.ID && (len(p.SecurityGroups) != 1 || p.SecurityGroups[0] != defaultID) {
+			t.Fatalf("port %s changed by a refused addSecurityGroup: %v", p.ID, p.SecurityGroups)
+		}
+	}
+
+	// A server without ports has no groups to change.
+	bare := cloud.Member(t, "bare")
+	bc, err := openstack.NewComputeV2(bare, gophercloud.EndpointOpts{})
+	must(t, err)
+	lone, err := servers.Create(ctx, bc, servers.CreateOpts{Name: "lone", ImageRef: imageID, FlavorRef: "42"}, nil).Extract()
+	must(t, err)
+	waitActive(t, bc, lone.ID)
+	if err := secgroups.AddServer(ctx, bc, lone.ID, "default").ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		t.Fatalf("adding a group to a server without ports: %v", err)
 	}
 }
 

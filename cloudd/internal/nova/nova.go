@@ -36,6 +36,7 @@ func (a *API) Routes() http.Handler {
 			a.quotaRoutes(r)
 			a.serverRoutes(r)
 			a.interfaceRoutes(r)
+			a.securityGroupRoutes(r)
 			a.hostRoutes(r)
 			a.volumeAttachmentRoutes(r)
 		})

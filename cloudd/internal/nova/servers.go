@@ -440,6 +440,15 @@ func (a *API) serverAction(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Location", osapi.BaseURL(r)+"/image/v2/images/"+imageID)
 			w.WriteHeader(http.StatusAccepted)
 			return nil
+		case "addSecurityGroup", "removeSecurityGroup":
+			change := a.Compute.AddSecurityGroup
+			if action == "removeSecurityGroup" {
+				change = a.Compute.RemoveSecurityGroup
+			}
+			var group string
+			if group, err = securityGroupName(raw); err == nil {
+				err = change(ctx, c, id, group)
+			}
 		case "os-getConsoleOutput":
 			var args struct {
 				Length json.RawMessage `json:"length"`

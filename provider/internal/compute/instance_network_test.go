@@ -2,9 +2,12 @@ package compute_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -14,14 +17,15 @@ import (
 )
 
 // TestAccComputeInstance_networks: NICs by network and by port, read back
-// from Neutron so that the second plan is empty and an import matches.
+// from Neutron so that the second plan is empty and an import matches; the
+// update changes the security groups in place, on every port.
 func TestAccComputeInstance_networks(t *testing.T) {
 	cloud := acctest.Start(t)
-	cc := cloud.Compute(t)
+	cc, nc := cloud.Compute(t), cloud.Network(t)
 	image := acctest.RandomName("tf-acc-image")
 	cloud.UploadImage(t, image)
 	res := "stratus_compute_instance.test"
-	config := func(name string) string {
+	config := func(name, group string) string {
 		return fmt.Sprintf(`
 resource "stratus_networking_network" "a" {
   name = "tf-acc-a"
@@ -45,6 +49,10 @@ resource "stratus_networking_secgroup" "web" {
   name = "tf-acc-web"
 }
 
+resource "stratus_networking_secgroup" "db" {
+  name = "tf-acc-db"
+}
+
 resource "stratus_networking_port" "b" {
   network_id = stratus_networking_network.b.id
   depends_on = [stratus_networking_subnet.b]
@@ -54,7 +62,7 @@ resource "stratus_compute_instance" "test" {
   name            = %q
   image_name      = %q
   flavor_name     = "m1.tiny"
-  security_groups = [stratus_networking_secgroup.web.name]
+  security_groups = [stratus_networking_secgroup.%s.name]
 
   # The cloud orders a server's NICs by the creation of their ports, not
   # as listed here, so the port made beforehand comes first.
@@ -69,12 +77,13 @@ resource "stratus_compute_instance" "test" {
 
   depends_on = [stratus_networking_subnet.a]
 }
-`, name, image)
+`, name, image, group)
 	}
+	sameID := statecheck.CompareValue(compare.ValuesSame())
 	cloud.Test(t, acctest.Lifecycle{
 		Resource: res,
-		Create:   config("tf-acc-nics"),
-		Update:   config("tf-acc-nics-2"),
+		Create:   config("tf-acc-nics", "web"),
+		Update:   config("tf-acc-nics-2", "db"),
 		CreateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("fixed_ip_v4"), knownvalue.StringExact("10.20.0.50")),
 			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("name"), knownvalue.StringExact("tf-acc-a")),
@@ -82,6 +91,11 @@ resource "stratus_compute_instance" "test" {
 				"stratus_networking_port.b", tfjsonpath.New("all_fixed_ips").AtSliceIndex(0), compare.ValuesSame()),
 			statecheck.CompareValuePairs(res, tfjsonpath.New("network").AtSliceIndex(0).AtMapKey("mac"),
 				"stratus_networking_port.b", tfjsonpath.New("mac_address"), compare.ValuesSame()),
+			sameID.AddStateValue(res, tfjsonpath.New("id")),
+		},
+		UpdateChecks: []statecheck.StateCheck{
+			sameID.AddStateValue(res, tfjsonpath.New("id")),
+			statecheck.ExpectKnownValue(res, tfjsonpath.New("security_groups"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("tf-acc-db")})),
 		},
 		// An import sees the groups of every port, port b's default
 		// included.
@@ -91,10 +105,41 @@ resource "stratus_compute_instance" "test" {
 			if err == nil && len(srv.Addresses) != 2 {
 				return fmt.Errorf("server %s has addresses %v", id, srv.Addresses)
 			}
-			if err == nil && len(srv.SecurityGroups) != 2 {
-				return fmt.Errorf("server %s has security groups %v, want tf-acc-web and port b's default", id, srv.SecurityGroups)
+			if err != nil {
+				return err
 			}
-			return err
+			// Nova's actions put the group on every port, port b's included.
+			want := map[string][]string{"tf-acc-nics": {"tf-acc-web", "default"}, "tf-acc-nics-2": {"tf-acc-db", "default", "tf-acc-db"}}[srv.Name]
+			page, err := ports.List(nc, ports.ListOpts{DeviceID: id}).AllPages(acctest.Ctx)
+			if err != nil {
+				return err
+			}
+			list, err := ports.ExtractPorts(page)
+			if err != nil {
+				return err
+			}
+			page, err = groups.List(nc, groups.ListOpts{}).AllPages(acctest.Ctx)
+			if err != nil {
+				return err
+			}
+			all, err := groups.ExtractGroups(page)
+			if err != nil {
+				return err
+			}
+			var got []string
+			for _, p := range list {
+				for _, g := range all {
+					if slices.Contains(p.SecurityGroups, g.ID) {
+						got = append(got, g.Name)
+					}
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("server %s (%s) has port security groups %v, want %v", id, srv.Name, got, want)
+			}
+			return nil
 		},
 		Delete: func(id string) error { return servers.Delete(acctest.Ctx, cc, id).ExtractErr() },
 	})

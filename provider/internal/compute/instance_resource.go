@@ -10,6 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/secgroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -166,10 +167,11 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"security_groups": schema.SetAttribute{
 				ElementType: types.StringType, Optional: true, Computed: true,
-				PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplace(), setplanmodifier.UseStateForUnknown()},
+				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Names of the security groups of the ports Nova creates for the server; the project's `default` when not set. " +
-					"Ports given in `network { port }` keep their own groups (set them on `stratus_networking_port`). " +
-					"The compute API cannot change them afterwards, so changing them replaces the server.",
+					"At creation, ports given in `network { port }` keep their own groups (set them on `stratus_networking_port`). " +
+					"Changing the set updates the server in place with Nova's `addSecurityGroup` and `removeSecurityGroup` actions, " +
+					"which add or remove a group on every port of the server, those given in `network { port }` included.",
 			},
 			"access_ip_v4": schema.StringAttribute{
 				Computed: true, PlanModifiers: keep,
@@ -620,6 +622,14 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 			}
 		}
 	}
+	if !plan.SecurityGroups.IsUnknown() && !plan.SecurityGroups.Equal(state.SecurityGroups) {
+		have := tfutil.Strings(ctx, state.SecurityGroups, &resp.Diagnostics)
+		want := tfutil.Strings(ctx, plan.SecurityGroups, &resp.Diagnostics)
+		if err := changeSecurityGroups(ctx, cc, id, have, want); err != nil {
+			resp.Diagnostics.AddError("changing the security groups of Instance ("+id+")", err.Error())
+			return
+		}
+	}
 	if !plan.PowerState.Equal(state.PowerState) {
 		if err := setPower(ctx, cc, id, plan.PowerState.ValueString()); err != nil {
 			resp.Diagnostics.AddError("changing the power state of Instance ("+id+")", err.Error())
@@ -696,6 +706,27 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	if err := waitGone(ctx, cc, id); err != nil {
 		resp.Diagnostics.AddError("waiting for Instance ("+id+") to be deleted", err.Error())
 	}
+}
+
+// changeSecurityGroups adds the groups wanted that the server lacks, then
+// removes the ones not wanted (adding first, so that no port is left
+// without a group in between). A group already off the server is no error.
+func changeSecurityGroups(ctx context.Context, cc *gophercloud.ServiceClient, id string, have, want []string) error {
+	for _, g := range want {
+		if !slices.Contains(have, g) {
+			if err := secgroups.AddServer(ctx, cc, id, g).ExtractErr(); err != nil {
+				return fmt.Errorf("adding %s: %w", g, err)
+			}
+		}
+	}
+	for _, g := range have {
+		if !slices.Contains(want, g) {
+			if err := secgroups.RemoveServer(ctx, cc, id, g).ExtractErr(); err != nil && !client.IsNotFound(err) {
+				return fmt.Errorf("removing %s: %w", g, err)
+			}
+		}
+	}
+	return nil
 }
 
 // securityGroupNames is the set of names in a server's security_groups,
