@@ -38,9 +38,9 @@ func (s *Service) host(srv Server) (*hypervisor.Host, error) {
 // a build resumed after a crash (or retried after a failure) finishes the
 // job instead of leaving half a server.
 func (s *Service) build(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil || srv.VMState != VMBuilding {
-		return nil // deleted, or built by an earlier attempt
+	srv, gone, err := s.taskServer(ctx, t.ServerID)
+	if gone || err != nil || srv.VMState != VMBuilding {
+		return err // deleted, or built by an earlier attempt
 	}
 	var hints Hints
 	_ = json.Unmarshal(t.Args, &hints)
@@ -58,8 +58,9 @@ func (s *Service) build(ctx context.Context, t *task) error {
 		if _, err := s.schedule(ctx, srv, hints, img.Properties, volumeHost); err != nil {
 			return err
 		}
-		if srv, err = s.getServer(ctx, s.pool, t.ServerID); err != nil {
-			return nil
+		var gone bool
+		if srv, gone, err = s.taskServer(ctx, t.ServerID); gone || err != nil {
+			return err
 		}
 	}
 	host, err := s.host(srv)
@@ -162,9 +163,9 @@ func hostname(name string) string {
 
 // destroy removes a server from its host, then marks it deleted.
 func (s *Service) destroy(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil // already gone
+	srv, gone, err := s.taskServer(ctx, t.ServerID)
+	if gone || err != nil {
+		return err // already gone, or retry
 	}
 	if srv.HostID != "" {
 		host, err := s.host(srv)
@@ -201,9 +202,9 @@ type powerArgs struct {
 
 // power runs os-start, os-stop and reboot on the host.
 func (s *Service) power(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil
+	srv, gone, err := s.taskServer(ctx, t.ServerID)
+	if gone || err != nil {
+		return err
 	}
 	host, err := s.host(srv)
 	if err != nil {
@@ -249,9 +250,9 @@ type resizeArgs struct {
 // hold the new flavor (the API claimed it on the host); the host is told
 // the sizes to run with.
 func (s *Service) resize(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil
+	srv, gone, err := s.taskServer(ctx, t.ServerID)
+	if gone || err != nil {
+		return err
 	}
 	if t.Kind == taskConfirm {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -323,9 +324,9 @@ type snapshotArgs struct {
 
 // snapshot streams the server's disk from its host into the image service.
 func (s *Service) snapshot(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil
+	srv, gone, err := s.taskServer(ctx, t.ServerID)
+	if gone || err != nil {
+		return err
 	}
 	var args snapshotArgs
 	if err := json.Unmarshal(t.Args, &args); err != nil {

@@ -74,6 +74,17 @@ func permanent(format string, args ...any) error { return tasks.Permanent(format
 
 func isPermanent(err error) bool { return tasks.IsPermanent(err) }
 
+// taskServer reads a task's server. gone (with a nil error) means it was
+// deleted meanwhile and there is nothing left to do; any other error (a
+// canceled or failed query) is returned so the task is retried.
+func (s *Service) taskServer(ctx context.Context, id string) (srv Server, gone bool, err error) {
+	srv, err = s.getServer(ctx, s.pool, id)
+	if e, _ := osapi.AsError(err); err != nil && e.Status == http.StatusNotFound {
+		return Server{}, true, nil
+	}
+	return srv, false, err
+}
+
 // fail records, in the transaction that fails the task for good, that its
 // server is in ERROR with a fault.
 func (s *Service) fail(ctx context.Context, tx pgx.Tx, t *task, cause error) error {
@@ -84,8 +95,11 @@ func (s *Service) fail(ctx context.Context, tx pgx.Tx, t *task, cause error) err
 		return err
 	}
 	srv, err := s.getServer(ctx, tx, t.ServerID)
-	if err != nil {
+	if e, _ := osapi.AsError(err); err != nil && e.Status == http.StatusNotFound {
 		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, "UPDATE servers SET vm_state = $2, task_state = NULL, fault = $3, updated_at = now() WHERE id = $1",
 		t.ServerID, VMError, fault); err != nil {

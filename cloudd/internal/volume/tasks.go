@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
+	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/tasks"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
@@ -42,8 +44,11 @@ func (s *Service) run(ctx context.Context, t tasks.Task) error {
 		return tasks.Permanent("task arguments: %v", err)
 	}
 	v, err := s.getVolume(ctx, s.pool, a.VolumeID, false)
-	if err != nil {
+	if isNotFound(err) {
 		return nil // deleted meanwhile: nothing left to do
+	}
+	if err != nil {
+		return err
 	}
 	host, err := s.host(v)
 	if err != nil {
@@ -97,8 +102,11 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		// Read again under the row lock: a boot volume made for a server
 		// (ReserveBoot may just have committed) is reserved for it.
 		v, err := s.getVolume(ctx, tx, v.ID, true)
-		if err != nil || v.Status != StatusCreating {
+		if isNotFound(err) || (err == nil && v.Status != StatusCreating) {
 			return nil
+		}
+		if err != nil {
+			return err
 		}
 		to := StatusAvailable
 		if len(v.Attachments) > 0 {
@@ -162,8 +170,11 @@ func (s *Service) attach(ctx context.Context, host *hypervisor.Host, v Volume, s
 		return nil
 	}
 	att, err := s.ServerAttachment(ctx, serverID, v.ID)
-	if err != nil {
+	if isNotFound(err) {
 		return nil // the server was deleted meanwhile and released the volume
+	}
+	if err != nil {
+		return err
 	}
 	if err := host.AttachVolume(ctx, serverID, v.ID, att.Device); err != nil {
 		if errors.Is(err, hypervisor.ErrNotFound) || errors.Is(err, hypervisor.ErrInvalidState) {
@@ -201,13 +212,17 @@ func (s *Service) detach(ctx context.Context, host *hypervisor.Host, v Volume, s
 
 func (s *Service) snapshot(ctx context.Context, host *hypervisor.Host, v Volume, snapshotID string) error {
 	var status string
-	if err := s.pool.QueryRow(ctx, "SELECT status FROM volume_snapshots WHERE id = $1 AND NOT deleted", snapshotID).Scan(&status); err != nil || status != StatusCreating {
+	err := s.pool.QueryRow(ctx, "SELECT status FROM volume_snapshots WHERE id = $1 AND NOT deleted", snapshotID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != StatusCreating) {
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if err := host.SnapshotVolume(ctx, v.ID, snapshotID); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, "UPDATE volume_snapshots SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'creating'", snapshotID)
+	_, err = s.pool.Exec(ctx, "UPDATE volume_snapshots SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'creating'", snapshotID)
 	return err
 }
 
@@ -217,6 +232,16 @@ func (s *Service) removeSnapshot(ctx context.Context, host *hypervisor.Host, sna
 	}
 	_, err := s.pool.Exec(ctx, "UPDATE volume_snapshots SET deleted = true, updated_at = now() WHERE id = $1 AND status = 'deleting'", snapshotID)
 	return err
+}
+
+// isNotFound reports whether err says the record is gone; any other
+// error (a canceled or failed query) must not pass for "nothing to do".
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	e, _ := osapi.AsError(err)
+	return e.Status == http.StatusNotFound
 }
 
 // fail records what a task's final failure means for its volume.
