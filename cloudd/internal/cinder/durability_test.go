@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 
 	"github.com/stratus-cloud/stratus/cloudd/cloudtest"
+	"github.com/stratus-cloud/stratus/cloudd/internal/compute"
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/server"
 	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
@@ -55,4 +57,46 @@ func TestVolumeTaskResumesAfterCrash(t *testing.T) {
 	}
 	waitVolume(t, bc, v.ID, "deleted")
 	must(t, host.DeleteVolume(ctx, v.ID))
+}
+
+// TestServerDeletedBeforeBootVolume: a server deleted before its boot
+// volume's copy is done releases the volume without declaring it
+// available: the volume is available only once its disk exists, and one
+// made for the server with delete_on_termination is deleted.
+func TestServerDeletedBeforeBootVolume(t *testing.T) {
+	cloud := cloudtest.Start(t, cloudtest.Options{Tuning: server.Tuning{
+		Compute: compute.Config{Workers: -1}, Volume: volume.Config{Workers: -1}}})
+	admin := clientsFor(t, cloud.Admin(t))
+	c := clientsFor(t, cloud.Member(t, "early"))
+	flavor := flavorFor(t, admin.compute)
+	imageID := uploadImage(t, admin.image, "boot", qcow2Image(t, "64M"))
+	boot := func(name string, deleteOnTermination bool) (serverID, volumeID string) {
+		srv, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: name, FlavorRef: flavor, BlockDevice: []servers.BlockDevice{
+			{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume, UUID: imageID, VolumeSize: 1,
+				DeleteOnTermination: deleteOnTermination}}}, nil).Extract()
+		must(t, err)
+		got, err := servers.Get(ctx, c.compute, srv.ID).Extract()
+		must(t, err)
+		if len(got.AttachedVolumes) != 1 {
+			t.Fatalf("server %s: volumes %v", name, got.AttachedVolumes)
+		}
+		return srv.ID, got.AttachedVolumes[0].ID
+	}
+	keptSrv, kept := boot("kept", false)
+	droppedSrv, dropped := boot("dropped", true)
+
+	for _, id := range []string{keptSrv, droppedSrv} {
+		must(t, servers.Delete(ctx, c.compute, id).ExtractErr())
+	}
+	for ran, err := cloud.Server.Compute.RunTaskOnce(ctx); ran; ran, err = cloud.Server.Compute.RunTaskOnce(ctx) {
+		must(t, err)
+	}
+	if v, err := volumes.Get(ctx, c.block, kept).Extract(); err != nil || v.Status != "creating" || len(v.Attachments) != 0 {
+		t.Fatalf("boot volume after its server was deleted before the copy: %+v, %v; want creating, unattached", v, err)
+	}
+	for ran, err := cloud.Server.Volumes.RunTaskOnce(ctx); ran; ran, err = cloud.Server.Volumes.RunTaskOnce(ctx) {
+		must(t, err)
+	}
+	waitVolume(t, c.block, kept, "available")
+	waitVolume(t, c.block, dropped, "deleted")
 }

@@ -129,8 +129,8 @@ func (s *Service) ServerAttachment(ctx context.Context, serverID, volumeID strin
 }
 
 // ServerDeleted releases the volumes of a server whose domain is gone:
-// each becomes available, and those attached with delete_on_termination
-// are deleted. Called by compute when it deletes a server; idempotent.
+// each becomes available (a volume still being created once its copy is
+// done), and those attached with delete_on_termination are deleted. Called by compute when it deletes a server; idempotent.
 func (s *Service) ServerDeleted(ctx context.Context, serverID string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, volume_id, server_id, device, delete_on_termination, created_at
@@ -146,6 +146,11 @@ func (s *Service) ServerDeleted(ctx context.Context, serverID string) error {
 			}
 			if _, err := tx.Exec(ctx, "DELETE FROM volume_attachments WHERE id = $1", a.ID); err != nil {
 				return err
+			}
+			if v.Status == StatusCreating && !a.DeleteOnTermination {
+				// A boot volume whose copy is not done: its create task
+				// makes it available, now that it is attached to nothing.
+				continue
 			}
 			v.Status = StatusAvailable
 			if a.DeleteOnTermination {
