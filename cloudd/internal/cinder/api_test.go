@@ -225,6 +225,16 @@ func TestAdminActions(t *testing.T) {
 	must(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "deleting"}).ExtractErr())
 	wantFault(t, volumes.Delete(ctx, member, v.ID, nil).ExtractErr(), http.StatusBadRequest, "badRequest", "must be available or error")
 	wantFault(t, volumes.ForceDelete(ctx, member, v.ID).ExtractErr(), http.StatusForbidden, "forbidden", "")
+
+	// Not even forced while it has snapshots.
+	must(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "available"}).ExtractErr())
+	snap, err := snapshots.Create(ctx, member, snapshots.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitSnapshot(t, member, snap.ID, "available")
+	wantFault(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr(), http.StatusBadRequest, "badRequest", "dependent snapshots")
+	must(t, snapshots.Delete(ctx, member, snap.ID).ExtractErr())
+	waitSnapshot(t, member, snap.ID, "deleted")
+
 	must(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr())
 	waitVolume(t, member, v.ID, "deleted")
 }

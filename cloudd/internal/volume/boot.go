@@ -87,17 +87,19 @@ func (s *Service) BootVolumeAttached(ctx context.Context, serverID string) error
 }
 
 // Discard deletes a volume whatever its status: a boot volume made for a
-// server that could not be created, or an admin's force delete. A pending
+// server that could not be created. A pending
 // create finds it deleting and does nothing; then its disk is removed.
 func (s *Service) Discard(ctx context.Context, id string) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1 AND NOT deleted", id, StatusDeleting); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, tx, id, taskDelete, volumeArgs{VolumeID: id})
-	})
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.discard(ctx, tx, id) })
 	if err == nil {
 		s.tasks.Nudge()
 	}
 	return err
+}
+
+func (s *Service) discard(ctx context.Context, tx pgx.Tx, id string) error {
+	if _, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1 AND NOT deleted", id, StatusDeleting); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, tx, id, taskDelete, volumeArgs{VolumeID: id})
 }
