@@ -1,6 +1,7 @@
 package cinder_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -99,4 +100,49 @@ func TestServerDeletedBeforeBootVolume(t *testing.T) {
 	}
 	waitVolume(t, c.block, kept, "available")
 	waitVolume(t, c.block, dropped, "deleted")
+}
+
+// TestCloneDeletedWhileCopying: a clone's create task runs under its
+// source's subject, so a force delete of the clone can complete while its
+// disk is being made; the create then finds the volume gone and removes
+// the disk it made instead of leaving it orphaned.
+func TestCloneDeletedWhileCopying(t *testing.T) {
+	cloud := cloudtest.Start(t, cloudtest.Options{Tuning: server.Tuning{Volume: volume.Config{Workers: -1}}})
+	bc := clientsFor(t, cloud.Admin(t)).block
+	runAll := func() {
+		for ran, err := cloud.Server.Volumes.RunTaskOnce(ctx); ran; ran, err = cloud.Server.Volumes.RunTaskOnce(ctx) {
+			must(t, err)
+		}
+	}
+	src, err := volumes.Create(ctx, bc, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	runAll()
+	clone, err := volumes.Create(ctx, bc, volumes.CreateOpts{SourceVolID: src.ID}, nil).Extract()
+	must(t, err)
+
+	// Hold the clone's row so its create stops before recording the disk,
+	// and meanwhile let the deletion complete (it found no disk yet).
+	lock, err := cloud.Server.Pool.Begin(ctx)
+	must(t, err)
+	defer func() { _ = lock.Rollback(ctx) }()
+	_, err = lock.Exec(ctx, "UPDATE volumes SET status = 'deleting', deleted = true WHERE id = $1", clone.ID)
+	must(t, err)
+	done := make(chan error, 1)
+	go func() { _, err := cloud.Server.Volumes.RunTaskOnce(ctx); done <- err }()
+	for waiting := 0; waiting == 0; {
+		must(t, cloud.Server.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").Scan(&waiting))
+		time.Sleep(10 * time.Millisecond)
+	}
+	must(t, lock.Commit(ctx))
+	must(t, <-done)
+
+	host, ok := cloud.Server.Hosts.Host("test:///default")
+	if !ok {
+		t.Fatal("no test host")
+	}
+	probe := "00000000-0000-4000-8000-000000000001"
+	err = host.CreateVolume(ctx, probe, 1, hypervisor.VolumeSource{VolumeID: clone.ID})
+	if !errors.Is(err, hypervisor.ErrNotFound) {
+		t.Fatalf("disk of the deleted clone: copying it gave %v, want not found", err)
+	}
 }

@@ -98,14 +98,18 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		}
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	discarded := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// Read again under the row lock: a boot volume made for a server
 		// (ReserveBoot may just have committed) is reserved for it.
 		v, err := s.getVolume(ctx, tx, v.ID, true)
-		if isNotFound(err) || (err == nil && v.Status != StatusCreating) {
+		if isNotFound(err) || (err == nil && v.Status == StatusDeleting) {
+			// Deleted while the disk was made: a clone's create runs under
+			// its source's subject, so the delete may have found no disk.
+			discarded = true
 			return nil
 		}
-		if err != nil {
+		if err != nil || v.Status != StatusCreating {
 			return err
 		}
 		to := StatusAvailable
@@ -119,6 +123,10 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		return emit(ctx, tx, "created", v, map[string]any{"source_image_id": v.SourceImageID,
 			"source_volume_id": v.SourceVolumeID, "snapshot_id": v.SnapshotID})
 	})
+	if err == nil && discarded {
+		err = host.DeleteVolume(ctx, v.ID)
+	}
+	return err
 }
 
 // remove deletes the disk, then the record.
