@@ -238,3 +238,28 @@ func TestAdminActions(t *testing.T) {
 	must(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr())
 	waitVolume(t, member, v.ID, "deleted")
 }
+
+// TestResetToAvailableDetaches: an in-use volume reset to available is
+// detached in the records (Cinder's attach_status), so attaching it again
+// works instead of failing on the old attachment.
+func TestResetToAvailableDetaches(t *testing.T) {
+	cloud := start(t)
+	admin := clientsFor(t, cloud.Admin(t))
+	c := clientsFor(t, cloud.Member(t, "reset"))
+	imageID := uploadImage(t, admin.image, "boot", qcow2Image(t, "64M"))
+	serverID := bootServer(t, admin.compute, c.compute, imageID, "reset", nil)
+	v, err := volumes.Create(ctx, c.block, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "available")
+	_, err = volumeattach.Create(ctx, c.compute, serverID, volumeattach.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "in-use")
+
+	must(t, volumes.ResetStatus(ctx, admin.block, v.ID, volumes.ResetStatusOpts{Status: "available"}).ExtractErr())
+	if got := waitVolume(t, c.block, v.ID, "available"); len(got.Attachments) != 0 {
+		t.Fatalf("volume reset to available still attached: %+v", got.Attachments)
+	}
+	_, err = volumeattach.Create(ctx, c.compute, serverID, volumeattach.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "in-use")
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/policy"
 	"github.com/stratus-cloud/stratus/internal/token"
@@ -53,7 +54,7 @@ func (s *Service) Attach(ctx context.Context, c *token.Claims, srv Server, volum
 		att = Attachment{ID: uuid.NewString(), VolumeID: v.ID, ServerID: srv.ID, Device: device, DeleteOnTermination: deleteOnTermination}
 		if err := tx.QueryRow(ctx, `INSERT INTO volume_attachments (id, volume_id, server_id, device, delete_on_termination)
 			VALUES ($1, $2, $3, $4, $5) RETURNING created_at`, att.ID, att.VolumeID, att.ServerID, att.Device, att.DeleteOnTermination).Scan(&att.AttachedAt); err != nil {
-			return err
+			return db.Interpret(err, "attachment of volume "+v.ID)
 		}
 		return s.enqueue(ctx, tx, v.ID, taskAttach, volumeArgs{VolumeID: v.ID, ServerID: srv.ID})
 	})

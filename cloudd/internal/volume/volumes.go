@@ -593,8 +593,9 @@ var statuses = []string{StatusCreating, StatusAvailable, StatusReserved, StatusA
 	StatusExtending, StatusDeleting, StatusError, StatusErrorDeleting, StatusErrorExtending}
 
 // ResetStatus sets a volume's status by hand (admin, os-reset_status), the
-// operator's way out of a status a failure left behind. The disk and the
-// attachments are not touched.
+// operator's way out of a status a failure left behind. The disk is not
+// touched; a volume reset to available is detached in the records (as
+// Cinder's attach_status), so it can be attached again.
 func (s *Service) ResetStatus(ctx context.Context, c *token.Claims, id, status string) error {
 	if err := policy.Authorize(c, policy.Admin, "", "volume status"); err != nil {
 		return err
@@ -602,11 +603,18 @@ func (s *Service) ResetStatus(ctx context.Context, c *token.Claims, id, status s
 	if !slices.Contains(statuses, status) {
 		return badRequest("Invalid input received: %q is not a volume status.", status)
 	}
-	if _, err := s.getVolume(ctx, s.pool, id, false); err != nil {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := s.getVolume(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if status == StatusAvailable {
+			if _, err := tx.Exec(ctx, "DELETE FROM volume_attachments WHERE volume_id = $1", id); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1", id, status)
 		return err
-	}
-	_, err := s.pool.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1", id, status)
-	return err
+	})
 }
 
 // ForceDelete deletes a detached volume without snapshots whatever its
