@@ -3,6 +3,7 @@ package cinder_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -80,6 +81,23 @@ func TestSnapshotUpdatesAndQuotaDefaults(t *testing.T) {
 	must(t, err)
 	if len(md) != 1 || md["b"] != "2" {
 		t.Fatalf("snapshot metadata after PUT = %v", md)
+	}
+	// Concurrent POSTs merge: no key is lost.
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			_, err := bc.Post(ctx, bc.ServiceURL("snapshots", s.ID, "metadata"),
+				map[string]any{"metadata": map[string]string{fmt.Sprintf("k%d", i): "v"}}, nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := snapshots.Get(ctx, bc, s.ID).Extract()
+	must(t, err)
+	if len(got.Metadata) != 17 || got.Metadata["b"] != "2" {
+		t.Fatalf("snapshot metadata after 16 concurrent merges into {b}: %v", got.Metadata)
 	}
 	page, err := snapshots.ListDetail(bc, snapshots.ListOpts{Name: "after"}).AllPages(ctx)
 	must(t, err)
