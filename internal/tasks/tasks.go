@@ -84,6 +84,7 @@ func (r *Runner) defaults() {
 }
 
 // Enqueue records work in tx; it runs once tx commits (call Nudge then).
+// args are stored as JSON (a json.RawMessage as it is).
 func (r *Runner) Enqueue(ctx context.Context, tx pgx.Tx, subject, kind string, args any) error {
 	raw, err := json.Marshal(args)
 	if err != nil {

@@ -59,7 +59,7 @@ func (s *Service) act(ctx context.Context, c *token.Claims, id, action, taskKind
 		if _, err := tx.Exec(ctx, "UPDATE servers SET task_state = $2, updated_at = now() WHERE id = $1", id, taskState); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, id, taskKind, args)
+		return s.tasks.Enqueue(ctx, tx, id, taskKind, args)
 	})
 	if err != nil {
 		return Server{}, err
@@ -208,7 +208,7 @@ func (s *Service) Delete(ctx context.Context, c *token.Claims, id string) error 
 		if _, err := tx.Exec(ctx, "UPDATE servers SET task_state = $2, updated_at = now() WHERE id = $1", id, TaskDeleting); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, id, taskDelete, nil)
+		return s.tasks.Enqueue(ctx, tx, id, taskDelete, nil)
 	})
 	if err == nil {
 		s.nudge()

@@ -16,9 +16,10 @@ import (
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
-// Task kinds. Every handler is idempotent and first checks that the
-// volume is still in the status that asked for the work, so a task resumed
-// after a crash (or overtaken by a server deletion) does no harm.
+// Task kinds. Every handler is idempotent and records its outcome only if
+// the volume (or snapshot) is still in the status that asked for the
+// work, so a task resumed after a crash (or overtaken by a server
+// deletion or a force delete) does no harm.
 const (
 	taskCreate         = "create"
 	taskDelete         = "delete"
