@@ -65,6 +65,11 @@ func TestBootFromVolume(t *testing.T) {
 	must(t, servers.ConfirmResize(ctx, c.compute, srv.ID).ExtractErr())
 	waitServer(t, c.compute, srv.ID, "ACTIVE")
 	waitVolume(t, c.block, v.ID, "in-use")
+	// A flavor with a smaller disk is fine: the server has no local disk.
+	must(t, servers.Resize(ctx, c.compute, srv.ID, servers.ResizeOpts{FlavorRef: flavor}).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "VERIFY_RESIZE")
+	must(t, servers.ConfirmResize(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
 	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
 	waitServer(t, c.compute, srv.ID, "DELETED")
 	waitVolume(t, c.block, v.ID, "available")

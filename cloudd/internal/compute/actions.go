@@ -103,10 +103,12 @@ func (s *Service) Resize(ctx context.Context, c *token.Claims, id, flavorID stri
 			if flavor.ID == srv.Flavor.ID {
 				return badRequest("When resizing, instances must change flavor!")
 			}
-			if flavor.DiskGB < srv.Flavor.DiskGB {
+			next := FlavorSnapshot{ID: flavor.ID, Name: flavor.Name, VCPUs: flavor.VCPUs, RAMMB: flavor.RAMMB, DiskGB: flavor.DiskGB}
+			if srv.ImageID == "" {
+				next.DiskGB = 0 // booted from a volume: no local disk to size
+			} else if flavor.DiskGB < srv.Flavor.DiskGB {
 				return badRequest("Resize error: Unable to resize disk down.")
 			}
-			next := FlavorSnapshot{ID: flavor.ID, Name: flavor.Name, VCPUs: flavor.VCPUs, RAMMB: flavor.RAMMB, DiskGB: flavor.DiskGB}
 			if err := s.reserveResize(ctx, tx, srv, next); err != nil {
 				return err
 			}
