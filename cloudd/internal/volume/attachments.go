@@ -131,7 +131,8 @@ func (s *Service) ServerAttachment(ctx context.Context, serverID, volumeID strin
 
 // ServerDeleted releases the volumes of a server whose domain is gone:
 // each becomes available (a volume still being created once its copy is
-// done), and those attached with delete_on_termination are deleted. Called by compute when it deletes a server; idempotent.
+// done), and those attached with delete_on_termination are deleted.
+// Called by compute when it deletes a server; idempotent.
 func (s *Service) ServerDeleted(ctx context.Context, serverID string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, volume_id, server_id, device, delete_on_termination, created_at
