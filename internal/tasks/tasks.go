@@ -84,6 +84,7 @@ func (r *Runner) defaults() {
 }
 
 // Enqueue records work in tx; it runs once tx commits (call Nudge then).
+// args are stored as JSON (a json.RawMessage as it is).
 func (r *Runner) Enqueue(ctx context.Context, tx pgx.Tx, subject, kind string, args any) error {
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -131,10 +132,13 @@ func (r *Runner) RunOnce(ctx context.Context) (bool, error) {
 	stop()
 	book := context.WithoutCancel(ctx)
 	switch {
+	case ctx.Err() != nil:
+		// Cut short by shutdown, whatever the handler made of it (it may
+		// have taken its canceled queries for "nothing to do"): hand the
+		// task back; handlers are idempotent.
+		_, err = r.Pool.Exec(book, "UPDATE "+r.Table+" SET leased_until = NULL, attempts = attempts - 1, updated_at = now() WHERE id = $1", t.ID)
 	case err == nil:
 		_, err = r.Pool.Exec(book, "UPDATE "+r.Table+" SET state = 'done', leased_until = NULL, updated_at = now() WHERE id = $1", t.ID)
-	case ctx.Err() != nil:
-		_, err = r.Pool.Exec(book, "UPDATE "+r.Table+" SET leased_until = NULL, attempts = attempts - 1, updated_at = now() WHERE id = $1", t.ID)
 	case t.Attempts >= r.MaxAttempts || IsPermanent(err):
 		slog.Warn("task failed for good", "table", r.Table, "task", t.ID, "kind", t.Kind, "subject", t.Subject, "err", err)
 		cause := err

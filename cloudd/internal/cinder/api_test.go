@@ -3,6 +3,7 @@ package cinder_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -80,6 +81,23 @@ func TestSnapshotUpdatesAndQuotaDefaults(t *testing.T) {
 	must(t, err)
 	if len(md) != 1 || md["b"] != "2" {
 		t.Fatalf("snapshot metadata after PUT = %v", md)
+	}
+	// Concurrent POSTs merge: no key is lost.
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			_, err := bc.Post(ctx, bc.ServiceURL("snapshots", s.ID, "metadata"),
+				map[string]any{"metadata": map[string]string{fmt.Sprintf("k%d", i): "v"}}, nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := snapshots.Get(ctx, bc, s.ID).Extract()
+	must(t, err)
+	if len(got.Metadata) != 17 || got.Metadata["b"] != "2" {
+		t.Fatalf("snapshot metadata after 16 concurrent merges into {b}: %v", got.Metadata)
 	}
 	page, err := snapshots.ListDetail(bc, snapshots.ListOpts{Name: "after"}).AllPages(ctx)
 	must(t, err)
@@ -225,6 +243,41 @@ func TestAdminActions(t *testing.T) {
 	must(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "deleting"}).ExtractErr())
 	wantFault(t, volumes.Delete(ctx, member, v.ID, nil).ExtractErr(), http.StatusBadRequest, "badRequest", "must be available or error")
 	wantFault(t, volumes.ForceDelete(ctx, member, v.ID).ExtractErr(), http.StatusForbidden, "forbidden", "")
+
+	// Not even forced while it has snapshots.
+	must(t, volumes.ResetStatus(ctx, admin, v.ID, volumes.ResetStatusOpts{Status: "available"}).ExtractErr())
+	snap, err := snapshots.Create(ctx, member, snapshots.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitSnapshot(t, member, snap.ID, "available")
+	wantFault(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr(), http.StatusBadRequest, "badRequest", "dependent snapshots")
+	must(t, snapshots.Delete(ctx, member, snap.ID).ExtractErr())
+	waitSnapshot(t, member, snap.ID, "deleted")
+
 	must(t, volumes.ForceDelete(ctx, admin, v.ID).ExtractErr())
 	waitVolume(t, member, v.ID, "deleted")
+}
+
+// TestResetToAvailableDetaches: an in-use volume reset to available is
+// detached in the records (Cinder's attach_status), so attaching it again
+// works instead of failing on the old attachment.
+func TestResetToAvailableDetaches(t *testing.T) {
+	cloud := start(t)
+	admin := clientsFor(t, cloud.Admin(t))
+	c := clientsFor(t, cloud.Member(t, "reset"))
+	imageID := uploadImage(t, admin.image, "boot", qcow2Image(t, "64M"))
+	serverID := bootServer(t, admin.compute, c.compute, imageID, "reset", nil)
+	v, err := volumes.Create(ctx, c.block, volumes.CreateOpts{Size: 1}, nil).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "available")
+	_, err = volumeattach.Create(ctx, c.compute, serverID, volumeattach.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "in-use")
+
+	must(t, volumes.ResetStatus(ctx, admin.block, v.ID, volumes.ResetStatusOpts{Status: "available"}).ExtractErr())
+	if got := waitVolume(t, c.block, v.ID, "available"); len(got.Attachments) != 0 {
+		t.Fatalf("volume reset to available still attached: %+v", got.Attachments)
+	}
+	_, err = volumeattach.Create(ctx, c.compute, serverID, volumeattach.CreateOpts{VolumeID: v.ID}).Extract()
+	must(t, err)
+	waitVolume(t, c.block, v.ID, "in-use")
 }

@@ -65,9 +65,27 @@ func TestBootFromVolume(t *testing.T) {
 	must(t, servers.ConfirmResize(ctx, c.compute, srv.ID).ExtractErr())
 	waitServer(t, c.compute, srv.ID, "ACTIVE")
 	waitVolume(t, c.block, v.ID, "in-use")
+	// A flavor with a smaller disk is fine: the server has no local disk.
+	must(t, servers.Resize(ctx, c.compute, srv.ID, servers.ResizeOpts{FlavorRef: flavor}).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "VERIFY_RESIZE")
+	must(t, servers.ConfirmResize(ctx, c.compute, srv.ID).ExtractErr())
+	waitServer(t, c.compute, srv.ID, "ACTIVE")
 	must(t, servers.Delete(ctx, c.compute, srv.ID).ExtractErr())
 	waitServer(t, c.compute, srv.ID, "DELETED")
 	waitVolume(t, c.block, v.ID, "available")
+
+	// Not even an admin boots its server from another project's volume.
+	_, err = servers.Create(ctx, admin.compute, servers.CreateOpts{Name: "foreign", FlavorRef: flavor, BlockDevice: []servers.BlockDevice{
+		{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: v.ID}}}, nil).Extract()
+	wantFault(t, err, http.StatusBadRequest, "badRequest", "failed to get volume")
+	if got := waitVolume(t, c.block, v.ID, "available"); len(got.Attachments) != 0 {
+		t.Fatalf("volume after a foreign boot was refused: %+v", got.Attachments)
+	}
+	page, err := servers.List(admin.compute, nil).AllPages(ctx)
+	must(t, err)
+	if list, _ := servers.ExtractServers(page); len(list) != 0 {
+		t.Fatalf("admin servers left after a refused boot: %+v", list)
+	}
 
 	// An image larger than the volume asked for: no server is left behind.
 	_, err = boot("too-small", servers.BlockDevice{SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume,
@@ -85,7 +103,7 @@ func TestBootFromVolume(t *testing.T) {
 		_, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "bad", FlavorRef: flavor, BlockDevice: bds}, nil).Extract()
 		wantFault(t, err, http.StatusBadRequest, "badRequest", name)
 	}
-	page, err := servers.List(c.compute, nil).AllPages(ctx)
+	page, err = servers.List(c.compute, nil).AllPages(ctx)
 	must(t, err)
 	if list, _ := servers.ExtractServers(page); len(list) != 0 {
 		t.Fatalf("servers left after failed boots: %+v", list)

@@ -128,7 +128,7 @@ func (a *API) updateSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if b.Name == nil {
 		b.Name = b.DisplayName
 	}
-	s, err := a.Volumes.UpdateSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"), b.Name, b.Description, nil)
+	s, err := a.Volumes.UpdateSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"), b.Name, b.Description)
 	if err != nil {
 		return err
 	}
@@ -164,22 +164,11 @@ func (a *API) setSnapshotMetadata(replace bool) osapi.HandlerFunc {
 		if body.Metadata == nil {
 			return osapi.Errorf(http.StatusBadRequest, "Malformed request body: 'metadata' is a required property.")
 		}
-		md := body.Metadata
-		if !replace {
-			s, err := a.Volumes.GetSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"))
-			if err != nil {
-				return err
-			}
-			for k, v := range md {
-				s.Metadata[k] = v
-			}
-			md = s.Metadata
-		}
-		s, err := a.Volumes.UpdateSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"), nil, nil, md)
+		md, err := a.Volumes.SetSnapshotMetadata(r.Context(), claims(r), chi.URLParam(r, "id"), body.Metadata, replace)
 		if err != nil {
 			return err
 		}
-		osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": s.Metadata})
+		osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": md})
 		return nil
 	}
 }

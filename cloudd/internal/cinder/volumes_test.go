@@ -76,6 +76,16 @@ func TestVolumeTypes(t *testing.T) {
 	if got.Name != "faster" {
 		t.Fatalf("renamed type = %+v", got)
 	}
+	// The default type, which volumes without a type get, stays as it is.
+	for _, v := range list {
+		if v.Name == "__DEFAULT__" {
+			private := false
+			_, err = volumetypes.Update(ctx, admin, v.ID, volumetypes.UpdateOpts{Name: &name}).Extract()
+			wantFault(t, err, http.StatusBadRequest, "badRequest", "cannot be renamed")
+			_, err = volumetypes.Update(ctx, admin, v.ID, volumetypes.UpdateOpts{IsPublic: &private}).Extract()
+			wantFault(t, err, http.StatusBadRequest, "badRequest", "made private")
+		}
+	}
 
 	// Per-type quotas: one volume of type faster for this project.
 	project := cloud.MemberProject(t, "typed")

@@ -59,7 +59,7 @@ func (s *Service) act(ctx context.Context, c *token.Claims, id, action, taskKind
 		if _, err := tx.Exec(ctx, "UPDATE servers SET task_state = $2, updated_at = now() WHERE id = $1", id, taskState); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, id, taskKind, args)
+		return s.tasks.Enqueue(ctx, tx, id, taskKind, args)
 	})
 	if err != nil {
 		return Server{}, err
@@ -103,10 +103,12 @@ func (s *Service) Resize(ctx context.Context, c *token.Claims, id, flavorID stri
 			if flavor.ID == srv.Flavor.ID {
 				return badRequest("When resizing, instances must change flavor!")
 			}
-			if flavor.DiskGB < srv.Flavor.DiskGB {
+			next := FlavorSnapshot{ID: flavor.ID, Name: flavor.Name, VCPUs: flavor.VCPUs, RAMMB: flavor.RAMMB, DiskGB: flavor.DiskGB}
+			if srv.ImageID == "" {
+				next.DiskGB = 0 // booted from a volume: no local disk to size
+			} else if flavor.DiskGB < srv.Flavor.DiskGB {
 				return badRequest("Resize error: Unable to resize disk down.")
 			}
-			next := FlavorSnapshot{ID: flavor.ID, Name: flavor.Name, VCPUs: flavor.VCPUs, RAMMB: flavor.RAMMB, DiskGB: flavor.DiskGB}
 			if err := s.reserveResize(ctx, tx, srv, next); err != nil {
 				return err
 			}
@@ -208,7 +210,7 @@ func (s *Service) Delete(ctx context.Context, c *token.Claims, id string) error 
 		if _, err := tx.Exec(ctx, "UPDATE servers SET task_state = $2, updated_at = now() WHERE id = $1", id, TaskDeleting); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, id, taskDelete, nil)
+		return s.tasks.Enqueue(ctx, tx, id, taskDelete, nil)
 	})
 	if err == nil {
 		s.nudge()

@@ -15,6 +15,7 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
 	"github.com/stratus-cloud/stratus/cloudd/internal/image"
 	"github.com/stratus-cloud/stratus/cloudd/internal/network"
+	"github.com/stratus-cloud/stratus/internal/tasks"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
@@ -29,7 +30,7 @@ func serviceClaims(srv Server) *token.Claims {
 func (s *Service) host(srv Server) (*hypervisor.Host, error) {
 	h, ok := s.Hosts.Host(srv.HostURI)
 	if !ok {
-		return nil, permanent("host %s is no longer configured", srv.HostName)
+		return nil, tasks.Permanent("host %s is no longer configured", srv.HostName)
 	}
 	return h, nil
 }
@@ -37,10 +38,10 @@ func (s *Service) host(srv Server) (*hypervisor.Host, error) {
 // build takes a server from BUILD to ACTIVE. Every step is idempotent, so
 // a build resumed after a crash (or retried after a failure) finishes the
 // job instead of leaving half a server.
-func (s *Service) build(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil || srv.VMState != VMBuilding {
-		return nil // deleted, or built by an earlier attempt
+func (s *Service) build(ctx context.Context, t tasks.Task) error {
+	srv, gone, err := s.taskServer(ctx, t.Subject)
+	if gone || err != nil || srv.VMState != VMBuilding {
+		return err // deleted, or built by an earlier attempt
 	}
 	var hints Hints
 	_ = json.Unmarshal(t.Args, &hints)
@@ -52,14 +53,15 @@ func (s *Service) build(ctx context.Context, t *task) error {
 			return err
 		}
 	} else if img, err = s.Images.Get(ctx, serviceClaims(srv), srv.ImageID); err != nil {
-		return permanent("image %s: %s", srv.ImageID, faultMessage(err))
+		return tasks.Permanent("image %s: %s", srv.ImageID, faultMessage(err))
 	}
 	if srv.HostID == "" {
 		if _, err := s.schedule(ctx, srv, hints, img.Properties, volumeHost); err != nil {
 			return err
 		}
-		if srv, err = s.getServer(ctx, s.pool, t.ServerID); err != nil {
-			return nil
+		var gone bool
+		if srv, gone, err = s.taskServer(ctx, t.Subject); gone || err != nil {
+			return err
 		}
 	}
 	host, err := s.host(srv)
@@ -127,7 +129,7 @@ func (s *Service) configDrive(ctx context.Context, srv Server, nics []network.NI
 	if srv.UserData != "" {
 		raw, err := base64.StdEncoding.DecodeString(srv.UserData)
 		if err != nil {
-			return nil, permanent("user data is not base64: %v", err)
+			return nil, tasks.Permanent("user data is not base64: %v", err)
 		}
 		d.UserData = raw
 	}
@@ -161,14 +163,14 @@ func hostname(name string) string {
 }
 
 // destroy removes a server from its host, then marks it deleted.
-func (s *Service) destroy(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil // already gone
+func (s *Service) destroy(ctx context.Context, t tasks.Task) error {
+	srv, gone, err := s.taskServer(ctx, t.Subject)
+	if gone || err != nil {
+		return err // already gone, or retry
 	}
 	if srv.HostID != "" {
 		host, err := s.host(srv)
-		if err != nil && !isPermanent(err) {
+		if err != nil && !tasks.IsPermanent(err) {
 			return err
 		}
 		if host != nil {
@@ -200,10 +202,10 @@ type powerArgs struct {
 }
 
 // power runs os-start, os-stop and reboot on the host.
-func (s *Service) power(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil
+func (s *Service) power(ctx context.Context, t tasks.Task) error {
+	srv, gone, err := s.taskServer(ctx, t.Subject)
+	if gone || err != nil {
+		return err
 	}
 	host, err := s.host(srv)
 	if err != nil {
@@ -248,10 +250,10 @@ type resizeArgs struct {
 // resize applies resize, confirm and revert. The flavor columns already
 // hold the new flavor (the API claimed it on the host); the host is told
 // the sizes to run with.
-func (s *Service) resize(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil
+func (s *Service) resize(ctx context.Context, t tasks.Task) error {
+	srv, gone, err := s.taskServer(ctx, t.Subject)
+	if gone || err != nil {
+		return err
 	}
 	if t.Kind == taskConfirm {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -273,7 +275,7 @@ func (s *Service) resize(ctx context.Context, t *task) error {
 	target := srv.Flavor // resize: already the new flavor
 	if t.Kind == taskRevert {
 		if srv.OldFlavor == nil {
-			return permanent("no resize to revert")
+			return tasks.Permanent("no resize to revert")
 		}
 		target = *srv.OldFlavor
 	}
@@ -322,14 +324,14 @@ type snapshotArgs struct {
 }
 
 // snapshot streams the server's disk from its host into the image service.
-func (s *Service) snapshot(ctx context.Context, t *task) error {
-	srv, err := s.getServer(ctx, s.pool, t.ServerID)
-	if err != nil {
-		return nil
+func (s *Service) snapshot(ctx context.Context, t tasks.Task) error {
+	srv, gone, err := s.taskServer(ctx, t.Subject)
+	if gone || err != nil {
+		return err
 	}
 	var args snapshotArgs
 	if err := json.Unmarshal(t.Args, &args); err != nil {
-		return permanent("snapshot args: %v", err)
+		return tasks.Permanent("snapshot args: %v", err)
 	}
 	host, err := s.host(srv)
 	if err != nil {

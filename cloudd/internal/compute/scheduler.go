@@ -132,7 +132,7 @@ func (s *Service) schedule(ctx context.Context, srv Server, hints Hints, imagePr
 	policy := ""
 	if srv.ServerGroupID != "" {
 		if err := s.pool.QueryRow(ctx, "SELECT policy FROM server_groups WHERE id = $1", srv.ServerGroupID).Scan(&policy); err != nil {
-			return "", permanent("server group %s: %v", srv.ServerGroupID, err)
+			return "", tasks.Permanent("server group %s: %v", srv.ServerGroupID, err)
 		}
 	}
 	hosts, err := s.candidates(ctx, nil, srv, hints, only)

@@ -266,7 +266,7 @@ func (s *Service) Create(ctx context.Context, c *token.Claims, req CreateRequest
 		if err != nil {
 			return db.Interpret(err, "server")
 		}
-		return s.enqueue(ctx, tx, srv.ID, taskBuild, hints)
+		return s.tasks.Enqueue(ctx, tx, srv.ID, taskBuild, json.RawMessage(hints))
 	})
 	if err != nil {
 		_ = s.releasePorts(context.WithoutCancel(ctx), srv.ID)

@@ -24,28 +24,6 @@ const (
 	taskSnapshot = "snapshot"
 )
 
-// task is a leased unit of durable work.
-type task struct {
-	ID       int64
-	ServerID string
-	Kind     string
-	Args     json.RawMessage
-	Attempts int
-}
-
-// enqueue records work on a server in tx; it runs once tx commits.
-func (s *Service) enqueue(ctx context.Context, tx pgx.Tx, serverID, kind string, args any) error {
-	raw, ok := args.([]byte)
-	if !ok {
-		var err error
-		if raw, err = json.Marshal(args); err != nil {
-			return err
-		}
-	}
-	_, err := tx.Exec(ctx, "INSERT INTO tasks (server_id, kind, args) VALUES ($1, $2, $3)", serverID, kind, raw)
-	return err
-}
-
 // nudge wakes an idle worker.
 func (s *Service) nudge() { s.tasks.Nudge() }
 
@@ -53,14 +31,7 @@ func (s *Service) nudge() { s.tasks.Nudge() }
 // leases, lease extension, retries with backoff, hand-back on shutdown),
 // keyed by server, so a server's tasks run in order.
 func (s *Service) newRunner() *tasks.Runner {
-	asTask := func(t tasks.Task) *task {
-		return &task{ID: t.ID, ServerID: t.Subject, Kind: t.Kind, Args: t.Args, Attempts: t.Attempts}
-	}
-	return &tasks.Runner{Pool: s.pool, Table: "tasks", SubjectColumn: "server_id",
-		Run: func(ctx context.Context, t tasks.Task) error { return s.run(ctx, asTask(t)) },
-		Fail: func(ctx context.Context, tx pgx.Tx, t tasks.Task, cause error) error {
-			return s.fail(ctx, tx, asTask(t), cause)
-		},
+	return &tasks.Runner{Pool: s.pool, Table: "tasks", SubjectColumn: "server_id", Run: s.run, Fail: s.fail,
 		Workers: s.cfg.Workers, Lease: s.cfg.TaskLease, MaxAttempts: s.cfg.MaxAttempts, PollInterval: s.cfg.PollInterval}
 }
 
@@ -70,25 +41,35 @@ func (s *Service) RunTaskOnce(ctx context.Context) (bool, error) { return s.task
 // Workers runs the task workers until ctx ends.
 func (s *Service) Workers(ctx context.Context) { s.tasks.Work(ctx) }
 
-func permanent(format string, args ...any) error { return tasks.Permanent(format, args...) }
-
-func isPermanent(err error) bool { return tasks.IsPermanent(err) }
+// taskServer reads a task's server. gone (with a nil error) means it was
+// deleted meanwhile and there is nothing left to do; any other error (a
+// canceled or failed query) is returned so the task is retried.
+func (s *Service) taskServer(ctx context.Context, id string) (srv Server, gone bool, err error) {
+	srv, err = s.getServer(ctx, s.pool, id)
+	if e, _ := osapi.AsError(err); err != nil && e.Status == http.StatusNotFound {
+		return Server{}, true, nil
+	}
+	return srv, false, err
+}
 
 // fail records, in the transaction that fails the task for good, that its
 // server is in ERROR with a fault.
-func (s *Service) fail(ctx context.Context, tx pgx.Tx, t *task, cause error) error {
+func (s *Service) fail(ctx context.Context, tx pgx.Tx, t tasks.Task, cause error) error {
 	fault, _ := json.Marshal(Fault{Code: http.StatusInternalServerError, Message: faultMessage(cause), Created: s.cfg.Now().UTC()})
 	if t.Kind == taskDelete {
 		// A server that cannot be removed from its host stays visible in ERROR.
-		_, err := tx.Exec(ctx, "UPDATE servers SET vm_state = $2, task_state = NULL, fault = $3, updated_at = now() WHERE id = $1", t.ServerID, VMError, fault)
+		_, err := tx.Exec(ctx, "UPDATE servers SET vm_state = $2, task_state = NULL, fault = $3, updated_at = now() WHERE id = $1", t.Subject, VMError, fault)
 		return err
 	}
-	srv, err := s.getServer(ctx, tx, t.ServerID)
-	if err != nil {
+	srv, err := s.getServer(ctx, tx, t.Subject)
+	if e, _ := osapi.AsError(err); err != nil && e.Status == http.StatusNotFound {
 		return nil // deleted meanwhile
 	}
+	if err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, "UPDATE servers SET vm_state = $2, task_state = NULL, fault = $3, updated_at = now() WHERE id = $1",
-		t.ServerID, VMError, fault); err != nil {
+		t.Subject, VMError, fault); err != nil {
 		return err
 	}
 	return emitServer(ctx, tx, "error", srv, map[string]any{"fault": faultMessage(cause), "task": t.Kind})
@@ -102,7 +83,7 @@ func faultMessage(err error) string {
 }
 
 // run dispatches a task to its handler.
-func (s *Service) run(ctx context.Context, t *task) error {
+func (s *Service) run(ctx context.Context, t tasks.Task) error {
 	switch t.Kind {
 	case taskBuild:
 		return s.build(ctx, t)
@@ -115,5 +96,5 @@ func (s *Service) run(ctx context.Context, t *task) error {
 	case taskSnapshot:
 		return s.snapshot(ctx, t)
 	}
-	return permanent("unknown task kind %q", t.Kind)
+	return tasks.Permanent("unknown task kind %q", t.Kind)
 }

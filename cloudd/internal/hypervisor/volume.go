@@ -328,8 +328,9 @@ func targetUsed(target string, doms ...*libvirtxml.Domain) bool {
 // AttachVolume plugs volume volumeID into server serverID as a virtio disk
 // whose serial is the volume id (the guest sees
 // /dev/disk/by-id/virtio-<first 20 characters>), into the running domain
-// and its persistent definition. It returns the device ("/dev/vdc"). An
-// attachment already there is found and returned, so a retry is harmless.
+// and its persistent definition, at device (as "/dev/vdc"), which the
+// caller chose. An attachment already there is left as it is, so a retry
+// is harmless.
 // On a test:// host, which cannot hot-plug, only the persistent definition
 // changes.
 func (h *Host) AttachVolume(ctx context.Context, serverID, volumeID, device string) error {

@@ -90,7 +90,7 @@ func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *b
 	switch boot.SourceType {
 	case "volume":
 		v, err := a.Volumes.Get(ctx, c, boot.UUID)
-		if err != nil {
+		if err != nil || v.ProjectID != c.ProjectID {
 			return compute.Server{}, invalidBDM("failed to get volume %s.", boot.UUID)
 		}
 		if v.Status != volume.StatusAvailable {
@@ -118,7 +118,7 @@ func (a *API) createWithBoot(r *http.Request, req compute.CreateRequest, boot *b
 	req.ImageID, req.BootFromVolume = "", true
 	srv, err := a.Compute.Create(ctx, c, req)
 	if err == nil {
-		if err = a.Volumes.ReserveBoot(ctx, c, srv.ID, volumeID, boot.DeleteOnTermination); err != nil {
+		if err = a.Volumes.ReserveBoot(ctx, c, volume.Server{ID: srv.ID, ProjectID: srv.ProjectID}, volumeID, boot.DeleteOnTermination); err != nil {
 			_ = a.Compute.Delete(ctx, c, srv.ID)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/policy"
 	"github.com/stratus-cloud/stratus/internal/token"
@@ -53,7 +54,7 @@ func (s *Service) Attach(ctx context.Context, c *token.Claims, srv Server, volum
 		att = Attachment{ID: uuid.NewString(), VolumeID: v.ID, ServerID: srv.ID, Device: device, DeleteOnTermination: deleteOnTermination}
 		if err := tx.QueryRow(ctx, `INSERT INTO volume_attachments (id, volume_id, server_id, device, delete_on_termination)
 			VALUES ($1, $2, $3, $4, $5) RETURNING created_at`, att.ID, att.VolumeID, att.ServerID, att.Device, att.DeleteOnTermination).Scan(&att.AttachedAt); err != nil {
-			return err
+			return db.Interpret(err, "attachment of volume "+v.ID)
 		}
 		return s.enqueue(ctx, tx, v.ID, taskAttach, volumeArgs{VolumeID: v.ID, ServerID: srv.ID})
 	})
@@ -129,8 +130,9 @@ func (s *Service) ServerAttachment(ctx context.Context, serverID, volumeID strin
 }
 
 // ServerDeleted releases the volumes of a server whose domain is gone:
-// each becomes available, and those attached with delete_on_termination
-// are deleted. Called by compute when it deletes a server; idempotent.
+// each becomes available (a volume still being created once its copy is
+// done), and those attached with delete_on_termination are deleted.
+// Called by compute when it deletes a server; idempotent.
 func (s *Service) ServerDeleted(ctx context.Context, serverID string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, volume_id, server_id, device, delete_on_termination, created_at
@@ -146,6 +148,11 @@ func (s *Service) ServerDeleted(ctx context.Context, serverID string) error {
 			}
 			if _, err := tx.Exec(ctx, "DELETE FROM volume_attachments WHERE id = $1", a.ID); err != nil {
 				return err
+			}
+			if v.Status == StatusCreating && !a.DeleteOnTermination {
+				// A boot volume whose copy is not done: its create task
+				// makes it available, now that it is attached to nothing.
+				continue
 			}
 			v.Status = StatusAvailable
 			if a.DeleteOnTermination {

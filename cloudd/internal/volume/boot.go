@@ -15,16 +15,19 @@ import (
 // rootDevice is where a server's boot volume is attached.
 const rootDevice = "/dev/vda"
 
-// ReserveBoot makes volumeID the boot volume of serverID, a server being
+// ReserveBoot makes volumeID the boot volume of srv, a server being
 // created without an image: the attachment is recorded as /dev/vda and an
 // available volume is reserved; a volume still being created (from an
 // image, for this server) is reserved when its copy is done. The server's
 // build waits for it (BootVolume) and is placed on the volume's host.
-func (s *Service) ReserveBoot(ctx context.Context, c *token.Claims, serverID, volumeID string, deleteOnTermination bool) error {
+func (s *Service) ReserveBoot(ctx context.Context, c *token.Claims, srv Server, volumeID string, deleteOnTermination bool) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		v, err := s.visible(ctx, tx, c, volumeID, policy.Write, true)
 		if err != nil {
 			return err
+		}
+		if v.ProjectID != srv.ProjectID {
+			return notFoundVolume(volumeID) // as Attach: an admin cannot boot one project's server from another's volume
 		}
 		if v.Status != StatusCreating {
 			if err := s.transition(ctx, tx, &v, "boot from it", StatusReserved, StatusAvailable); err != nil {
@@ -32,7 +35,7 @@ func (s *Service) ReserveBoot(ctx context.Context, c *token.Claims, serverID, vo
 			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO volume_attachments (id, volume_id, server_id, device, delete_on_termination)
-			VALUES (gen_random_uuid()::text, $1, $2, $3, $4)`, v.ID, serverID, rootDevice, deleteOnTermination)
+			VALUES (gen_random_uuid()::text, $1, $2, $3, $4)`, v.ID, srv.ID, rootDevice, deleteOnTermination)
 		return err
 	})
 }
@@ -87,17 +90,19 @@ func (s *Service) BootVolumeAttached(ctx context.Context, serverID string) error
 }
 
 // Discard deletes a volume whatever its status: a boot volume made for a
-// server that could not be created, or an admin's force delete. A pending
+// server that could not be created. A pending
 // create finds it deleting and does nothing; then its disk is removed.
 func (s *Service) Discard(ctx context.Context, id string) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1 AND NOT deleted", id, StatusDeleting); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, tx, id, taskDelete, volumeArgs{VolumeID: id})
-	})
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.discard(ctx, tx, id) })
 	if err == nil {
 		s.tasks.Nudge()
 	}
 	return err
+}
+
+func (s *Service) discard(ctx context.Context, tx pgx.Tx, id string) error {
+	if _, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1 AND NOT deleted", id, StatusDeleting); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, tx, id, taskDelete, volumeArgs{VolumeID: id})
 }

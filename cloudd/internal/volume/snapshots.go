@@ -135,23 +135,35 @@ func (s *Service) ListSnapshots(ctx context.Context, c *token.Claims, f Snapshot
 	return pgx.CollectRows(rows, scanSnapshot)
 }
 
-// UpdateSnapshot changes a snapshot's name, description or metadata.
-func (s *Service) UpdateSnapshot(ctx context.Context, c *token.Claims, id string, name, description *string, md map[string]string) (Snapshot, error) {
+// UpdateSnapshot changes a snapshot's name or description.
+func (s *Service) UpdateSnapshot(ctx context.Context, c *token.Claims, id string, name, description *string) (Snapshot, error) {
 	if _, err := s.visibleSnapshot(ctx, s.pool, c, id, policy.Write); err != nil {
 		return Snapshot{}, err
 	}
-	if err := validateMetadata(md); err != nil {
-		return Snapshot{}, err
-	}
-	var raw []byte
-	if md != nil {
-		raw, _ = json.Marshal(md)
-	}
 	if _, err := s.pool.Exec(ctx, `UPDATE volume_snapshots SET name = coalesce($2, name), description = coalesce($3, description),
-		metadata = coalesce($4, metadata), updated_at = now() WHERE id = $1`, id, name, description, raw); err != nil {
+		updated_at = now() WHERE id = $1`, id, name, description); err != nil {
 		return Snapshot{}, err
 	}
 	return s.GetSnapshot(ctx, c, id)
+}
+
+// SetSnapshotMetadata replaces (replace) or merges a snapshot's metadata
+// in one statement, so concurrent merges lose no key.
+func (s *Service) SetSnapshotMetadata(ctx context.Context, c *token.Claims, id string, md map[string]string, replace bool) (map[string]string, error) {
+	if _, err := s.visibleSnapshot(ctx, s.pool, c, id, policy.Write); err != nil {
+		return nil, err
+	}
+	if err := validateMetadata(md); err != nil {
+		return nil, err
+	}
+	raw, _ := json.Marshal(md)
+	var out map[string]string
+	err := s.pool.QueryRow(ctx, `UPDATE volume_snapshots SET metadata = CASE WHEN $3 THEN $2::jsonb ELSE metadata || $2::jsonb END,
+		updated_at = now() WHERE id = $1 AND NOT deleted RETURNING metadata`, id, raw, replace).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFoundSnapshot(id)
+	}
+	return out, err
 }
 
 // DeleteSnapshot starts removing a snapshot; its copy is removed by a task.

@@ -6,17 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/hypervisor"
+	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/tasks"
 	"github.com/stratus-cloud/stratus/internal/token"
 )
 
-// Task kinds. Every handler is idempotent and first checks that the
-// volume is still in the status that asked for the work, so a task resumed
-// after a crash (or overtaken by a server deletion) does no harm.
+// Task kinds. Every handler is idempotent and records its outcome only if
+// the volume (or snapshot) is still in the status that asked for the
+// work, so a task resumed after a crash (or overtaken by a server
+// deletion or a force delete) does no harm.
 const (
 	taskCreate         = "create"
 	taskDelete         = "delete"
@@ -42,8 +45,11 @@ func (s *Service) run(ctx context.Context, t tasks.Task) error {
 		return tasks.Permanent("task arguments: %v", err)
 	}
 	v, err := s.getVolume(ctx, s.pool, a.VolumeID, false)
-	if err != nil {
+	if isNotFound(err) {
 		return nil // deleted meanwhile: nothing left to do
+	}
+	if err != nil {
+		return err
 	}
 	host, err := s.host(v)
 	if err != nil {
@@ -93,12 +99,19 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		}
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	discarded := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// Read again under the row lock: a boot volume made for a server
 		// (ReserveBoot may just have committed) is reserved for it.
 		v, err := s.getVolume(ctx, tx, v.ID, true)
-		if err != nil || v.Status != StatusCreating {
+		if isNotFound(err) || (err == nil && v.Status == StatusDeleting) {
+			// Deleted while the disk was made: a clone's create runs under
+			// its source's subject, so the delete may have found no disk.
+			discarded = true
 			return nil
+		}
+		if err != nil || v.Status != StatusCreating {
+			return err
 		}
 		to := StatusAvailable
 		if len(v.Attachments) > 0 {
@@ -111,6 +124,10 @@ func (s *Service) create(ctx context.Context, host *hypervisor.Host, v Volume) e
 		return emit(ctx, tx, "created", v, map[string]any{"source_image_id": v.SourceImageID,
 			"source_volume_id": v.SourceVolumeID, "snapshot_id": v.SnapshotID})
 	})
+	if err == nil && discarded {
+		err = host.DeleteVolume(ctx, v.ID)
+	}
+	return err
 }
 
 // remove deletes the disk, then the record.
@@ -162,8 +179,11 @@ func (s *Service) attach(ctx context.Context, host *hypervisor.Host, v Volume, s
 		return nil
 	}
 	att, err := s.ServerAttachment(ctx, serverID, v.ID)
-	if err != nil {
+	if isNotFound(err) {
 		return nil // the server was deleted meanwhile and released the volume
+	}
+	if err != nil {
+		return err
 	}
 	if err := host.AttachVolume(ctx, serverID, v.ID, att.Device); err != nil {
 		if errors.Is(err, hypervisor.ErrNotFound) || errors.Is(err, hypervisor.ErrInvalidState) {
@@ -201,13 +221,17 @@ func (s *Service) detach(ctx context.Context, host *hypervisor.Host, v Volume, s
 
 func (s *Service) snapshot(ctx context.Context, host *hypervisor.Host, v Volume, snapshotID string) error {
 	var status string
-	if err := s.pool.QueryRow(ctx, "SELECT status FROM volume_snapshots WHERE id = $1 AND NOT deleted", snapshotID).Scan(&status); err != nil || status != StatusCreating {
+	err := s.pool.QueryRow(ctx, "SELECT status FROM volume_snapshots WHERE id = $1 AND NOT deleted", snapshotID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != StatusCreating) {
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if err := host.SnapshotVolume(ctx, v.ID, snapshotID); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, "UPDATE volume_snapshots SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'creating'", snapshotID)
+	_, err = s.pool.Exec(ctx, "UPDATE volume_snapshots SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'creating'", snapshotID)
 	return err
 }
 
@@ -217,6 +241,16 @@ func (s *Service) removeSnapshot(ctx context.Context, host *hypervisor.Host, sna
 	}
 	_, err := s.pool.Exec(ctx, "UPDATE volume_snapshots SET deleted = true, updated_at = now() WHERE id = $1 AND status = 'deleting'", snapshotID)
 	return err
+}
+
+// isNotFound reports whether err says the record is gone; any other
+// error (a canceled or failed query) must not pass for "nothing to do".
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	e, _ := osapi.AsError(err)
+	return e.Status == http.StatusNotFound
 }
 
 // fail records what a task's final failure means for its volume.

@@ -129,6 +129,17 @@ func (s *Service) UpdateType(ctx context.Context, c *token.Claims, id string, na
 	if err := policy.Authorize(c, policy.Admin, "", "volume types"); err != nil {
 		return Type{}, err
 	}
+	// Volumes created without a type get the default one by name, and
+	// every project must see it.
+	var isDefault bool
+	if err := s.pool.QueryRow(ctx, "SELECT name = $2 FROM volume_types WHERE id = $1 AND NOT deleted", id, DefaultType).Scan(&isDefault); errors.Is(err, pgx.ErrNoRows) {
+		return Type{}, notFoundType(id)
+	} else if err != nil {
+		return Type{}, err
+	}
+	if isDefault && ((name != nil && *name != DefaultType) || (public != nil && !*public)) {
+		return Type{}, badRequest("Invalid volume type: the default volume type %s cannot be renamed or made private.", DefaultType)
+	}
 	rows, _ := s.pool.Query(ctx, `UPDATE volume_types SET name = coalesce($2, name), description = coalesce($3, description),
 		is_public = coalesce($4, is_public) WHERE id = $1 AND NOT deleted RETURNING `+typeCols, id, name, description, public)
 	t, err := pgx.CollectExactlyOneRow(rows, scanType)

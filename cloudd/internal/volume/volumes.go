@@ -490,15 +490,8 @@ func (s *Service) Delete(ctx context.Context, c *token.Claims, id string) error 
 		if err != nil {
 			return err
 		}
-		if len(v.Attachments) > 0 {
-			return badRequest("Invalid volume: Volume %s is attached to server %s; detach it before deleting it.", id, v.Attachments[0].ServerID)
-		}
-		var snaps int
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM volume_snapshots WHERE volume_id = $1 AND NOT deleted", id).Scan(&snaps); err != nil {
+		if err := checkDeletable(ctx, tx, v); err != nil {
 			return err
-		}
-		if snaps > 0 {
-			return badRequest("Invalid volume: Volume %s still has %d dependent snapshots.", id, snaps)
 		}
 		if err := s.transition(ctx, tx, &v, "delete", StatusDeleting, deletable...); err != nil {
 			return err
@@ -509,6 +502,22 @@ func (s *Service) Delete(ctx context.Context, c *token.Claims, id string) error 
 		s.tasks.Nudge()
 	}
 	return err
+}
+
+// checkDeletable refuses to delete a volume (read under its row lock)
+// that is attached or has snapshots, as Cinder does even when forced.
+func checkDeletable(ctx context.Context, tx pgx.Tx, v Volume) error {
+	if len(v.Attachments) > 0 {
+		return badRequest("Invalid volume: Volume %s is attached to server %s; detach it before deleting it.", v.ID, v.Attachments[0].ServerID)
+	}
+	var snaps int
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM volume_snapshots WHERE volume_id = $1 AND NOT deleted", v.ID).Scan(&snaps); err != nil {
+		return err
+	}
+	if snaps > 0 {
+		return badRequest("Invalid volume: Volume %s still has %d dependent snapshots.", v.ID, snaps)
+	}
+	return nil
 }
 
 // Extend grows a volume (os-extend), online when it is attached.
@@ -584,8 +593,9 @@ var statuses = []string{StatusCreating, StatusAvailable, StatusReserved, StatusA
 	StatusExtending, StatusDeleting, StatusError, StatusErrorDeleting, StatusErrorExtending}
 
 // ResetStatus sets a volume's status by hand (admin, os-reset_status), the
-// operator's way out of a status a failure left behind. The disk and the
-// attachments are not touched.
+// operator's way out of a status a failure left behind. The disk is not
+// touched; a volume reset to available is detached in the records (as
+// Cinder's attach_status), so it can be attached again.
 func (s *Service) ResetStatus(ctx context.Context, c *token.Claims, id, status string) error {
 	if err := policy.Authorize(c, policy.Admin, "", "volume status"); err != nil {
 		return err
@@ -593,27 +603,40 @@ func (s *Service) ResetStatus(ctx context.Context, c *token.Claims, id, status s
 	if !slices.Contains(statuses, status) {
 		return badRequest("Invalid input received: %q is not a volume status.", status)
 	}
-	if _, err := s.getVolume(ctx, s.pool, id, false); err != nil {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := s.getVolume(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if status == StatusAvailable {
+			if _, err := tx.Exec(ctx, "DELETE FROM volume_attachments WHERE volume_id = $1", id); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1", id, status)
 		return err
-	}
-	_, err := s.pool.Exec(ctx, "UPDATE volumes SET status = $2, updated_at = now() WHERE id = $1", id, status)
-	return err
+	})
 }
 
-// ForceDelete deletes a detached volume whatever its status (admin,
-// os-force_delete); its disk is removed by a task.
+// ForceDelete deletes a detached volume without snapshots whatever its
+// status (admin, os-force_delete); its disk is removed by a task.
 func (s *Service) ForceDelete(ctx context.Context, c *token.Claims, id string) error {
 	if err := policy.Authorize(c, policy.Admin, "", "volumes"); err != nil {
 		return err
 	}
-	v, err := s.getVolume(ctx, s.pool, id, false)
-	if err != nil {
-		return err
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		v, err := s.getVolume(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := checkDeletable(ctx, tx, v); err != nil {
+			return err
+		}
+		return s.discard(ctx, tx, id)
+	})
+	if err == nil {
+		s.tasks.Nudge()
 	}
-	if len(v.Attachments) > 0 {
-		return badRequest("Invalid volume: Volume %s is attached to server %s; detach it before deleting it.", id, v.Attachments[0].ServerID)
-	}
-	return s.Discard(ctx, id)
+	return err
 }
 
 // OnHost counts the volumes (not deleted) that live on a host.
