@@ -148,7 +148,7 @@ func (s *Service) CreateFloatingIP(ctx context.Context, c *token.Claims, req Flo
 		if err := s.reserve(ctx, tx, project, "floatingip"); err != nil {
 			return err
 		}
-		p, err := s.createPort(ctx, tx, uuid.NewString(), n, project, PortRequest{FixedIPs: fixed, DeviceID: &id, DeviceOwner: ptr(OwnerFloatingIP)})
+		p, err := s.createPort(ctx, tx, uuid.NewString(), n, project, PortRequest{FixedIPs: fixed, DeviceID: &id, DeviceOwner: ptr(OwnerFloatingIP), managed: true})
 		if err != nil {
 			return err
 		}

@@ -78,6 +78,35 @@ type PortRequest struct {
 	HostID         *string
 	// deleteWithDevice marks a port compute creates for a server.
 	deleteWithDevice bool
+	// managed marks a port Neutron creates for itself (router legs, DHCP,
+	// floating IPs): no port security and no port quota. Only internal
+	// callers set it; the API refuses network:* owners to non-admins.
+	managed bool
+}
+
+// checkDeviceOwner refuses non-admins a network:* device owner, and moving
+// a network:* port to another device: the dataplane trusts both to find a
+// router's interfaces (Neutron's network_device policy).
+func checkDeviceOwner(c *token.Claims, current Port, req PortRequest) error {
+	if policy.IsAdmin(c) {
+		return nil
+	}
+	if strings.HasPrefix(deref(req.DeviceOwner), "network:") {
+		return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:%s_port:device_owner) is disallowed by policy", verb(current))
+	}
+	if strings.HasPrefix(current.DeviceOwner, "network:") && req.DeviceID != nil && *req.DeviceID != current.DeviceID {
+		return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:update_port:device_id) is disallowed by policy")
+	}
+	return nil
+}
+
+// verb names the policy action for a port request: create for a port not
+// yet stored, else update.
+func verb(current Port) string {
+	if current.ID == "" {
+		return "create"
+	}
+	return "update"
 }
 
 const portCols = `p.id, p.network_id, p.project_id, p.name, p.description, p.mac_address, p.admin_state_up, p.device_id,
@@ -259,6 +288,9 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 	if req.HostID != nil && !policy.IsAdmin(c) {
 		return Port{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:create_port:binding:host_id) is disallowed by policy")
 	}
+	if err := checkDeviceOwner(c, Port{}, req); err != nil {
+		return Port{}, err
+	}
 	if err := s.resolveDefaultGroup(ctx, project, &req); err != nil {
 		return Port{}, err
 	}
@@ -276,7 +308,7 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 // with port security asks for no groups. It runs before the port's
 // transaction: creating the group on first use takes a connection of its own.
 func (s *Service) resolveDefaultGroup(ctx context.Context, project string, req *PortRequest) error {
-	if req.SecurityGroups != nil || req.PortSecurity != nil && !*req.PortSecurity || strings.HasPrefix(deref(req.DeviceOwner), "network:") {
+	if req.SecurityGroups != nil || req.PortSecurity != nil && !*req.PortSecurity {
 		return nil
 	}
 	id, err := s.ensureDefaultGroup(ctx, project)
@@ -286,7 +318,8 @@ func (s *Service) resolveDefaultGroup(ctx context.Context, project string, req *
 
 // createPort does the work of a port create inside tx: quota, MAC, IPAM,
 // security groups and the lifecycle event. Ports Neutron manages itself
-// (router legs, floating IPs) are not counted against quota.
+// (req.managed: router legs, DHCP, floating IPs) have no port security and
+// are not counted against quota.
 func (s *Service) createPort(ctx context.Context, tx pgx.Tx, id string, n Network, project string, req PortRequest) (Port, error) {
 	subnets, err := s.networkSubnets(ctx, tx, n.ID)
 	if err != nil {
@@ -296,16 +329,12 @@ func (s *Service) createPort(ctx context.Context, tx pgx.Tx, id string, n Networ
 	if err != nil {
 		return Port{}, err
 	}
-	owner := deref(req.DeviceOwner)
-	portSecurity := req.PortSecurity == nil || *req.PortSecurity
-	if strings.HasPrefix(owner, "network:") {
-		portSecurity = false
-	}
+	portSecurity := (req.PortSecurity == nil || *req.PortSecurity) && !req.managed
 	groups, err := s.portGroups(ctx, tx, project, portSecurity, req.SecurityGroups, nil)
 	if err != nil {
 		return Port{}, err
 	}
-	if !strings.HasPrefix(owner, "network:") {
+	if !req.managed {
 		if err := s.reserve(ctx, tx, project, "port"); err != nil {
 			return Port{}, err
 		}
@@ -429,6 +458,9 @@ func (s *Service) UpdatePort(ctx context.Context, c *token.Claims, id string, re
 	}
 	if req.HostID != nil && !policy.IsAdmin(c) {
 		return Port{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:update_port:binding:host_id) is disallowed by policy")
+	}
+	if err := checkDeviceOwner(c, p, req); err != nil {
+		return Port{}, err
 	}
 	if req.PortSecurity != nil && *req.PortSecurity && !p.PortSecurityEnabled && req.SecurityGroups == nil {
 		if err := s.resolveDefaultGroup(ctx, p.ProjectID, &req); err != nil {

@@ -206,7 +206,7 @@ func (s *Service) setGateway(ctx context.Context, tx pgx.Tx, c *token.Claims, ro
 	}
 	portID := uuid.NewString()
 	if _, err := s.createPort(ctx, tx, portID, n, project, PortRequest{FixedIPs: gw.ExternalFixedIPs,
-		DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterGateway)}); err != nil {
+		DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterGateway), managed: true}); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, "UPDATE routers SET gw_port_id = $2, external_network_id = $3, enable_snat = coalesce($4, true) WHERE id = $1",
@@ -342,7 +342,7 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 		var err error
 		p, err = s.createPort(ctx, tx, uuid.NewString(), n, r.ProjectID, PortRequest{
 			FixedIPs: &[]FixedIP{{SubnetID: sub.ID, IPAddress: *sub.GatewayIP}},
-			DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterInterface)})
+			DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterInterface), managed: true})
 		return err
 	})
 	if err != nil {

@@ -261,3 +261,40 @@ func TestExtensionsTagsQuotas(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPortPolicy: a member may not forge the ports Neutron manages itself,
+// which the dataplane trusts to find a router's interfaces.
+func TestPortPolicy(t *testing.T) {
+	cloud, admin := startCloud(t)
+	alpha := networkV2(t, cloud.Member(t, "alpha"))
+	beta := networkV2(t, cloud.Member(t, "beta"))
+	victim, err := routers.Create(ctx, beta, routers.CreateOpts{Name: "beta-router"}).Extract()
+	must(t, err)
+	n, s := newNet(t, alpha, "alpha-net", "10.40.0.0/24")
+
+	_, err = ports.Create(ctx, alpha, ports.CreateOpts{NetworkID: n.ID, DeviceOwner: "network:router_interface", DeviceID: victim.ID}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	p, err := ports.Create(ctx, alpha, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, alpha, p.ID, ports.UpdateOpts{DeviceOwner: ptr("network:router_interface"), DeviceID: &victim.ID}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	// Nor may the member move its own router's leg to another's router.
+	own, err := routers.Create(ctx, alpha, routers.CreateOpts{Name: "alpha-router"}).Extract()
+	must(t, err)
+	itf, err := routers.AddInterface(ctx, alpha, own.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, alpha, itf.PortID, ports.UpdateOpts{DeviceID: &victim.ID}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	leg, err := ports.Get(ctx, alpha, itf.PortID).Extract()
+	must(t, err)
+	if leg.DeviceID != own.ID || len(leg.SecurityGroups) != 0 {
+		t.Fatalf("router leg %+v", leg)
+	}
+	// An admin's network:* port is an ordinary port to the quota and to
+	// port security: only Neutron's own ports are exempt.
+	ap, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, DeviceOwner: "network:custom"}).Extract()
+	must(t, err)
+	if len(ap.SecurityGroups) != 1 {
+		t.Fatalf("admin network:* port without port security: %+v", ap)
+	}
+}
