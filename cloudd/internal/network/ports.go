@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +99,34 @@ func checkDeviceOwner(c *token.Claims, current Port, req PortRequest) error {
 		return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:update_port:device_id) is disallowed by policy")
 	}
 	return nil
+}
+
+// checkNetworkOwnerFields refuses a caller who neither owns n nor is an
+// admin the port fields Neutron keeps to the network's owner (rule
+// admin_or_network_owner): on a shared network they would let a tenant
+// take the gateway's address or a neighbour's MAC, or lift the anti-spoofing
+// filter. Port security may still be turned on, and an update may name the
+// addresses the port already has.
+func checkNetworkOwnerFields(c *token.Claims, n Network, current Port, req PortRequest) error {
+	if policy.IsAdmin(c) || c.ProjectID == n.ProjectID {
+		return nil
+	}
+	field := ""
+	switch {
+	case req.MACAddress != "" && current.ID == "":
+		field = "mac_address"
+	case req.PortSecurity != nil && !*req.PortSecurity:
+		field = "port_security_enabled"
+	case req.FixedIPs != nil && slices.ContainsFunc(*req.FixedIPs, func(f FixedIP) bool { return f.IPAddress != "" && !hasAddress(current, f.IPAddress) }):
+		field = "fixed_ips:ip_address"
+	default:
+		return nil
+	}
+	return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:%s_port:%s) is disallowed by policy", verb(current), field)
+}
+
+func hasAddress(p Port, addr string) bool {
+	return slices.ContainsFunc(p.FixedIPs, func(f FixedIP) bool { return f.IPAddress == addr })
 }
 
 // verb names the policy action for a port request: create for a port not
@@ -291,6 +320,9 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 	if err := checkDeviceOwner(c, Port{}, req); err != nil {
 		return Port{}, err
 	}
+	if err := checkNetworkOwnerFields(c, n, Port{}, req); err != nil {
+		return Port{}, err
+	}
 	if err := s.resolveDefaultGroup(ctx, project, &req); err != nil {
 		return Port{}, err
 	}
@@ -461,6 +493,15 @@ func (s *Service) UpdatePort(ctx context.Context, c *token.Claims, id string, re
 	}
 	if err := checkDeviceOwner(c, p, req); err != nil {
 		return Port{}, err
+	}
+	if req.PortSecurity != nil || req.FixedIPs != nil {
+		n, err := s.getNetwork(ctx, s.pool, p.NetworkID)
+		if err != nil {
+			return Port{}, err
+		}
+		if err := checkNetworkOwnerFields(c, n, p, req); err != nil {
+			return Port{}, err
+		}
 	}
 	if req.PortSecurity != nil && *req.PortSecurity && !p.PortSecurityEnabled && req.SecurityGroups == nil {
 		if err := s.resolveDefaultGroup(ctx, p.ProjectID, &req); err != nil {

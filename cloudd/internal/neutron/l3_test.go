@@ -298,3 +298,44 @@ func TestPortPolicy(t *testing.T) {
 		t.Fatalf("admin network:* port without port security: %+v", ap)
 	}
 }
+
+// TestSharedNetworkPortPolicy: on a shared network, a tenant that does not
+// own it cannot choose addresses or MACs, nor lift port security.
+func TestSharedNetworkPortPolicy(t *testing.T) {
+	cloud, admin := startCloud(t)
+	beta := networkV2(t, cloud.Member(t, "beta"))
+	yes, no := true, false
+	n, err := networks.Create(ctx, admin, networks.CreateOpts{Name: "shared", Shared: &yes}).Extract()
+	must(t, err)
+	s, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.41.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+
+	for name, opts := range map[string]ports.CreateOpts{
+		"gateway address": {NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: s.GatewayIP}}},
+		"mac address":     {NetworkID: n.ID, MACAddress: "fa:16:3e:00:00:01"},
+	} {
+		_, err := ports.Create(ctx, beta, opts).Extract()
+		t.Log(name)
+		wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	}
+	status, body := raw(t, beta, "POST", "ports", map[string]any{"port": map[string]any{"network_id": n.ID, "port_security_enabled": false}}, nil)
+	if status != http.StatusForbidden || !contains(body, "PolicyNotAuthorized") {
+		t.Fatalf("port security off on a shared network: %d %s", status, body)
+	}
+
+	// A port of its own, with an address IPAM picks: updates may keep the
+	// address but not take another, nor turn port security off.
+	p, err := ports.Create(ctx, beta, ports.CreateOpts{NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID}}}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, beta, p.ID, ports.UpdateOpts{Name: ptr("kept"), FixedIPs: p.FixedIPs}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, beta, p.ID, ports.UpdateOpts{FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: s.GatewayIP}}}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	status, body = raw(t, beta, "PUT", "ports/"+p.ID, map[string]any{"port": map[string]any{"port_security_enabled": no, "security_groups": []string{}}}, nil)
+	if status != http.StatusForbidden || !contains(body, "PolicyNotAuthorized") {
+		t.Fatalf("port security off on a shared network: %d %s", status, body)
+	}
+	// The owner (here the admin) still may.
+	_, err = ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: "10.41.0.9"}}}).Extract()
+	must(t, err)
+}
