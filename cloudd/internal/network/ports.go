@@ -371,11 +371,15 @@ func (s *Service) createPort(ctx context.Context, tx pgx.Tx, id string, n Networ
 			return Port{}, err
 		}
 	}
-	mac := strings.ToLower(req.MACAddress)
-	if mac != "" {
-		if hw, err := net.ParseMAC(mac); err != nil || len(hw) != 6 {
+	// Stored in the one spelling the dataplane accepts and the UNIQUE
+	// constraint compares: lower-case, colon-separated.
+	mac := ""
+	if req.MACAddress != "" {
+		hw, err := net.ParseMAC(req.MACAddress)
+		if err != nil || len(hw) != 6 {
 			return Port{}, invalidInput("'%s' is not a valid MAC address.", req.MACAddress)
 		}
+		mac = hw.String()
 	}
 	for attempt := 0; ; attempt++ {
 		m := mac

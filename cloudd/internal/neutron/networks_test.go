@@ -144,3 +144,18 @@ func TestIPv6(t *testing.T) {
 		t.Fatalf("fixed IPv6 %+v", p.FixedIPs)
 	}
 }
+
+// TestMACSpelling: any spelling of a MAC is stored in the canonical one,
+// which the dataplane requires and the uniqueness check compares.
+func TestMACSpelling(t *testing.T) {
+	cloud, _ := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "alpha"))
+	n, _ := newNet(t, member, "macs", "10.42.0.0/24")
+	p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID, MACAddress: "FA-16-3E-00-00-01"}).Extract()
+	must(t, err)
+	if p.MACAddress != "fa:16:3e:00:00:01" {
+		t.Fatalf("MAC stored as %q", p.MACAddress)
+	}
+	_, err = ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID, MACAddress: "fa16.3e00.0001"}).Extract()
+	wantError(t, err, http.StatusConflict, "MacAddressInUse")
+}
