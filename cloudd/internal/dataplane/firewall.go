@@ -397,9 +397,9 @@ func protocolMatch(r Rule, v6 bool) ([]string, error) {
 			return nil, fmt.Errorf("protocol %q does not fit ethertype %s", r.Protocol, r.EtherType)
 		}
 		m := []string{"meta l4proto " + kw}
-		if r.PortMin > 0 {
+		if r.PortMin >= 0 {
 			m = append(m, fmt.Sprintf("%s type %d", kw, r.PortMin))
-			if r.PortMax > 0 {
+			if r.PortMax >= 0 {
 				m = append(m, fmt.Sprintf("%s code %d", kw, r.PortMax))
 			}
 		}
