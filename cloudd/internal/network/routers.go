@@ -310,6 +310,9 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 			return InterfaceInfo{}, badRequest("Bad router request: Router port must have at least one fixed IP.")
 		}
 		subnetID = p.FixedIPs[0].SubnetID
+		if n, err = s.getNetwork(ctx, s.pool, p.NetworkID); err != nil {
+			return InterfaceInfo{}, err
+		}
 	} else {
 		if sub, err = s.GetSubnet(ctx, c, subnetID); err != nil {
 			return InterfaceInfo{}, err
@@ -320,6 +323,15 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 		if n, err = s.GetNetwork(ctx, c, sub.NetworkID); err != nil {
 			return InterfaceInfo{}, err
 		}
+	}
+	// An external subnet's gateway is the host's uplink: a router leg
+	// there would take it from every tenant.
+	if n.External {
+		return InterfaceInfo{}, neutronError(http.StatusBadRequest, "BadRequest", "Bad router request: Router interface for subnet %s on router %s cannot be attached: the subnet belongs to an external network.", subnetID, routerID)
+	}
+	// A shared subnet's gateway address is its owner's to give.
+	if portID == "" && n.ProjectID != c.ProjectID && !policy.IsAdmin(c) {
+		return InterfaceInfo{}, notFound("Subnet", subnetID)
 	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE id = $1 FOR UPDATE", routerID); err != nil {

@@ -339,3 +339,30 @@ func TestSharedNetworkPortPolicy(t *testing.T) {
 	_, err = ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: "10.41.0.9"}}}).Extract()
 	must(t, err)
 }
+
+// TestRouterInterfacePolicy: a router leg may not take the gateway of an
+// external subnet, nor (but for admins) of a shared one it does not own.
+func TestRouterInterfacePolicy(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	_, publicSubnet := externalNet(t, admin, "203.0.113.0/24")
+	yes := true
+	shared, err := networks.Create(ctx, admin, networks.CreateOpts{Name: "shared", Shared: &yes}).Extract()
+	must(t, err)
+	sharedSubnet, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: shared.ID, CIDR: "10.43.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r"}).Extract()
+	must(t, err)
+
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: publicSubnet.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	_, err = routers.AddInterface(ctx, admin, rt.ID, routers.AddInterfaceOpts{SubnetID: publicSubnet.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: sharedSubnet.ID}).Extract()
+	wantError(t, err, http.StatusNotFound, "SubnetNotFound")
+	itf, err := routers.AddInterface(ctx, admin, rt.ID, routers.AddInterfaceOpts{SubnetID: sharedSubnet.ID}).Extract()
+	must(t, err)
+	if itf.SubnetID != sharedSubnet.ID {
+		t.Fatalf("interface %+v", itf)
+	}
+}
