@@ -366,3 +366,43 @@ func TestRouterInterfacePolicy(t *testing.T) {
 		t.Fatalf("interface %+v", itf)
 	}
 }
+
+// TestFloatingIPRaces: two floating IPs raced onto one fixed address give
+// one success and one 409, never a 500.
+func TestFloatingIPRaces(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	public, _ := externalNet(t, admin, "203.0.113.0/24")
+	n, s := newNet(t, member, "private", "10.44.0.0/24")
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+	must(t, err)
+	for round := 0; round < 5; round++ {
+		p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID}).Extract()
+		must(t, err)
+		var fips [2]string
+		for i := range fips {
+			f, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+			must(t, err)
+			fips[i] = f.ID
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(fips))
+		for i, id := range fips {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = floatingips.Update(ctx, member, id, floatingips.UpdateOpts{PortID: &p.ID}).Extract()
+			}()
+		}
+		wg.Wait()
+		failed := errs[0]
+		if failed == nil {
+			failed = errs[1]
+		} else if errs[1] != nil {
+			t.Fatalf("round %d: both failed: %v; %v", round, errs[0], errs[1])
+		}
+		wantError(t, failed, http.StatusConflict, "")
+	}
+}
