@@ -213,6 +213,12 @@ func (s *Service) associateChecked(ctx context.Context, tx pgx.Tx, c *token.Clai
 		}
 		return badRequest("Bad floatingip request: Port %s does not have any IPv4 address.", portID)
 	}
+	// Routers are locked before their interfaces are read, in a statement
+	// of its own: RemoveInterface (FOR UPDATE) then cannot take away the
+	// leg that reaches the port while this association commits.
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE external_network_id = $1 ORDER BY id FOR SHARE", f.FloatingNetworkID); err != nil {
+		return err
+	}
 	var routerID string
 	err := tx.QueryRow(ctx, `SELECT r.id FROM routers r JOIN ports rp ON rp.device_id = r.id AND rp.device_owner = $3
 		JOIN ip_allocations a ON a.port_id = rp.id AND a.subnet_id = $2

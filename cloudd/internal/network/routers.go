@@ -388,6 +388,11 @@ func (s *Service) RemoveInterface(ctx context.Context, c *token.Claims, routerID
 	}
 	var p Port
 	err = s.tx(ctx, func(tx pgx.Tx) error {
+		// Serialises with floating IP associations through this router
+		// (FOR SHARE), so the in-use check below sees theirs.
+		if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE id = $1 FOR UPDATE", routerID); err != nil {
+			return err
+		}
 		rows, _ := tx.Query(ctx, `SELECT DISTINCT p.id FROM ports p JOIN ip_allocations a ON a.port_id = p.id
 			WHERE p.device_id = $1 AND p.device_owner = $2 AND ($3 = '' OR a.subnet_id = $3) AND ($4 = '' OR p.id = $4)`,
 			routerID, OwnerRouterInterface, subnetID, portID)

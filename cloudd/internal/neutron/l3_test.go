@@ -406,3 +406,49 @@ func TestFloatingIPRaces(t *testing.T) {
 		wantError(t, failed, http.StatusConflict, "")
 	}
 }
+
+// TestFloatingIPRemoveInterfaceRace: an association and the removal of the
+// router leg it relies on never both succeed.
+func TestFloatingIPRemoveInterfaceRace(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	public, _ := externalNet(t, admin, "203.0.113.0/24")
+	n, s := newNet(t, member, "private", "10.45.0.0/24")
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	for round := 0; round < 10; round++ {
+		_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+		must(t, err)
+		f, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+		must(t, err)
+		var wg sync.WaitGroup
+		var assocErr, removeErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, assocErr = floatingips.Update(ctx, member, f.ID, floatingips.UpdateOpts{PortID: &p.ID}).Extract()
+		}()
+		go func() {
+			defer wg.Done()
+			_, removeErr = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
+		}()
+		wg.Wait()
+		switch {
+		case assocErr == nil && removeErr == nil:
+			t.Fatalf("round %d: the floating IP was associated through a router leg removed at the same time", round)
+		case assocErr == nil:
+			wantError(t, removeErr, http.StatusConflict, "RouterInterfaceInUseByFloatingIP")
+		case removeErr == nil:
+			wantError(t, assocErr, http.StatusNotFound, "ExternalGatewayForFloatingIPNotFound")
+		default:
+			t.Fatalf("round %d: both failed: %v; %v", round, assocErr, removeErr)
+		}
+		must(t, floatingips.Delete(ctx, member, f.ID).ExtractErr())
+		if assocErr == nil {
+			_, err = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
+			must(t, err)
+		}
+	}
+}
