@@ -516,7 +516,13 @@ func (s *Service) UpdatePort(ctx context.Context, c *token.Claims, id string, re
 		if err := checkRevision(ctx, tx, "ports", id, revision); err != nil {
 			return err
 		}
-		return s.updatePort(ctx, tx, p, req)
+		// The request applies to the port as locked, not as read above: a
+		// concurrent update's addresses and groups are not lost.
+		current, err := s.getPort(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return s.updatePort(ctx, tx, current, req)
 	})
 	if err != nil {
 		return Port{}, err
