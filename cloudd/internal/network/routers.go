@@ -371,6 +371,22 @@ func (s *Service) checkNewInterface(ctx context.Context, tx pgx.Tx, routerID, su
 	if err == nil && exists {
 		err = badRequest("Bad router request: Router already has a port on subnet %s.", subnetID)
 	}
+	if err != nil {
+		return err
+	}
+	// Overlapping subnets on one router would leave its routes ambiguous.
+	var newCIDR, otherID, otherCIDR string
+	err = tx.QueryRow(ctx, `SELECT n.cidr::text, o.id, o.cidr::text FROM subnets n, subnets o
+		JOIN ip_allocations a ON a.subnet_id = o.id JOIN ports p ON p.id = a.port_id
+		WHERE n.id = $3 AND p.device_id = $1 AND p.device_owner = $2 AND o.id <> n.id AND o.cidr && n.cidr
+		ORDER BY o.id LIMIT 1`, routerID, OwnerRouterInterface, subnetID).Scan(&newCIDR, &otherID, &otherCIDR)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err == nil {
+		err = neutronError(http.StatusBadRequest, "BadRequest", "Bad router request: Cidr %s of subnet %s overlaps with cidr %s of subnet %s.",
+			newCIDR, subnetID, otherCIDR, otherID)
+	}
 	return err
 }
 

@@ -452,3 +452,21 @@ func TestFloatingIPRemoveInterfaceRace(t *testing.T) {
 		}
 	}
 }
+
+// TestRouterOverlappingSubnets: one router cannot join two subnets whose
+// CIDRs overlap, whoever's networks they are on.
+func TestRouterOverlappingSubnets(t *testing.T) {
+	cloud, _ := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	_, a := newNet(t, member, "a", "10.47.0.0/16")
+	_, b := newNet(t, member, "b", "10.47.3.0/24")
+	_, c := newNet(t, member, "c", "10.48.0.0/24")
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r"}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: a.ID}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: b.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: c.ID}).Extract()
+	must(t, err)
+}
