@@ -311,6 +311,20 @@ var portProtocols = map[string]bool{"tcp": true, "udp": true, "sctp": true, "dcc
 	"6": true, "17": true, "132": true, "33": true, "136": true}
 var icmpProtocols = map[string]bool{"icmp": true, "icmpv6": true, "ipv6-icmp": true, "1": true, "58": true}
 
+// ipv6Only says whether a protocol (a name or a number) exists only in
+// IPv6, as Neutron lists them; "icmp" on IPv6 is ICMPv6, so it fits both.
+func ipv6Only(proto string) bool {
+	n, known := ipProtocols[proto]
+	if !known {
+		n, _ = strconv.Atoi(proto)
+	}
+	switch n {
+	case 41, 43, 44, 58, 59, 60:
+		return true
+	}
+	return false
+}
+
 func validateRule(r *RuleRequest) error {
 	if r.Direction != "ingress" && r.Direction != "egress" {
 		return invalidInput("'%s' is not in ['ingress', 'egress'] for direction.", r.Direction)
@@ -338,6 +352,10 @@ func validateRule(r *RuleRequest) error {
 			proto = strconv.Itoa(n)
 		}
 		r.Protocol = &proto
+		if r.EtherType == "IPv4" && ipv6Only(proto) {
+			return neutronError(http.StatusBadRequest, "SecurityGroupEthertypeConflictWithProtocol",
+				"Invalid ethertype %s for protocol %s.", r.EtherType, proto)
+		}
 	} else {
 		r.Protocol = nil
 	}

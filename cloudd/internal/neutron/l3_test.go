@@ -64,6 +64,15 @@ func TestSecurityGroups(t *testing.T) {
 	_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
 		Protocol: rules.ProtocolTCP, PortRangeMin: 80, PortRangeMax: 443, RemoteIPPrefix: "192.0.2.0/24"}).Extract()
 	wantError(t, err, http.StatusConflict, "SecurityGroupRuleExists")
+	// IPv6-only protocols do not fit IPv4 (icmp fits both: ICMPv6 on IPv6).
+	for _, proto := range []rules.RuleProtocol{"icmpv6", rules.ProtocolIPv6ICMP, "58", rules.ProtocolIPv6Route} {
+		_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+			Protocol: proto}).Extract()
+		wantError(t, err, http.StatusBadRequest, "SecurityGroupEthertypeConflictWithProtocol")
+	}
+	_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType6,
+		Protocol: rules.ProtocolICMP}).Extract()
+	must(t, err)
 	icmp, err := rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
 		Protocol: rules.ProtocolICMP, RemoteGroupID: def.ID}).Extract()
 	must(t, err)
