@@ -479,3 +479,30 @@ func TestRouterOverlappingSubnets(t *testing.T) {
 	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: c.ID}).Extract()
 	must(t, err)
 }
+
+// TestFloatingIPAddressFamily: a floating IP on a dual-stack external
+// network takes one IPv4 address only; an IPv6-only one has none to give.
+func TestFloatingIPAddressFamily(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	// The IPv6 subnet comes first, so "the first subnet" is not IPv4.
+	yes := true
+	public, err := networks.Create(ctx, admin, external.CreateOptsExt{CreateOptsBuilder: networks.CreateOpts{Name: "public"}, External: &yes}).Extract()
+	must(t, err)
+	_, err = subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: public.ID, CIDR: "2001:db8:99::/64", IPVersion: gophercloud.IPv6}).Extract()
+	must(t, err)
+	_, err = floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	v4, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: public.ID, CIDR: "203.0.113.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+
+	f, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+	must(t, err)
+	page, err := ports.List(admin, ports.ListOpts{DeviceID: f.ID}).AllPages(ctx)
+	must(t, err)
+	list, err := ports.ExtractPorts(page)
+	must(t, err)
+	if len(list) != 1 || len(list[0].FixedIPs) != 1 || list[0].FixedIPs[0].SubnetID != v4.ID || list[0].FixedIPs[0].IPAddress != f.FloatingIP {
+		t.Fatalf("floating IP %s has port %+v", f.FloatingIP, list)
+	}
+}
