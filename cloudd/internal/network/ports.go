@@ -439,8 +439,10 @@ func emitPort(ctx context.Context, tx pgx.Tx, what string, p Port) error {
 }
 
 // portGroups decides a port's security groups: the requested ones (which
-// must exist in the port's project), else the project's default group; none
-// without port security.
+// must be in the port's project), else on an update the current ones; none
+// without port security, where asking for some is an error. It does not
+// pick the default group: a create resolves it first (resolveDefaultGroup),
+// which needs a connection of its own.
 func (s *Service) portGroups(ctx context.Context, tx pgx.Tx, project string, portSecurity bool, want *[]string, current []string) ([]string, error) {
 	if want == nil && current != nil {
 		want = &current
