@@ -21,7 +21,7 @@ type Networking interface {
 	BindServer(ctx context.Context, serverID, host string) ([]network.NIC, error)
 	ReleaseServer(ctx context.Context, serverID string) error
 	ServerAddresses(ctx context.Context, serverIDs []string) (map[string]map[string][]network.ServerAddress, error)
-	AttachServerPort(ctx context.Context, c *token.Claims, serverID, zone string, req network.ServerNetwork) (network.Port, error)
+	AttachServerPort(ctx context.Context, c *token.Claims, serverID, project, zone string, req network.ServerNetwork) (network.Port, error)
 	DetachServerPort(ctx context.Context, serverID, portID string) error
 	ServerPorts(ctx context.Context, serverID string) ([]network.Port, error)
 	ServerGroupNames(ctx context.Context, serverIDs []string) (map[string][]string, error)
@@ -146,7 +146,7 @@ func (s *Service) AttachInterface(ctx context.Context, c *token.Claims, serverID
 	if err != nil {
 		return network.Port{}, err
 	}
-	p, err := s.Networking.AttachServerPort(ctx, c, srv.ID, zoneOf(srv), req)
+	p, err := s.Networking.AttachServerPort(ctx, c, srv.ID, srv.ProjectID, zoneOf(srv), req)
 	if err != nil {
 		return network.Port{}, err
 	}

@@ -23,7 +23,7 @@ func groupOf200Rules(id string) SecurityGroup {
 		case 3:
 			r.RemoteGroupID, r.RemoteAddrs = id, members
 		case 4:
-			r.Direction, r.Protocol, r.PortMin, r.PortMax = "egress", "icmp", 8, 0
+			r.Direction, r.Protocol, r.PortMin, r.PortMax = "egress", "icmp", 8, -1
 		}
 		g.Rules = append(g.Rules, r)
 	}

@@ -36,6 +36,17 @@ import (
 //     dropped. Each group is one chain shared by its member ports. Conntrack
 //     zones per tenant network keep overlapping tenant addresses apart.
 
+// ProtocolNumber resolves an IP protocol as Neutron names it (tcp,
+// icmpv6, ...) or as its decimal number (0 to 255). The API validates
+// rules with it, so it accepts exactly what the firewall renders.
+func ProtocolNumber(p string) (int, bool) {
+	if n, ok := protocolNumbers[p]; ok {
+		return n, true
+	}
+	n, err := strconv.Atoi(p)
+	return n, err == nil && n >= 0 && n <= 255
+}
+
 // protocolNumbers are the IP protocol names Neutron accepts.
 var protocolNumbers = map[string]int{
 	"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
@@ -376,13 +387,9 @@ func protocolMatch(r Rule, v6 bool) ([]string, error) {
 	if p == "" || p == "any" {
 		return nil, nil
 	}
-	num, ok := protocolNumbers[p]
+	num, ok := ProtocolNumber(p)
 	if !ok {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || n > 255 {
-			return nil, fmt.Errorf("unknown protocol %q", r.Protocol)
-		}
-		num = n
+		return nil, fmt.Errorf("unknown protocol %q", r.Protocol)
 	}
 	if num == 1 && v6 { // Neutron: "icmp" on IPv6 means ICMPv6
 		num = 58
@@ -397,9 +404,9 @@ func protocolMatch(r Rule, v6 bool) ([]string, error) {
 			return nil, fmt.Errorf("protocol %q does not fit ethertype %s", r.Protocol, r.EtherType)
 		}
 		m := []string{"meta l4proto " + kw}
-		if r.PortMin > 0 {
+		if r.PortMin >= 0 {
 			m = append(m, fmt.Sprintf("%s type %d", kw, r.PortMin))
-			if r.PortMax > 0 {
+			if r.PortMax >= 0 {
 				m = append(m, fmt.Sprintf("%s code %d", kw, r.PortMax))
 			}
 		}

@@ -29,8 +29,12 @@ func TestRuleMatch(t *testing.T) {
 			"meta nfproto ipv4 meta l4proto icmp icmp type 8 icmp code 3", false},
 		{"icmp any", Rule{Direction: "ingress", EtherType: "IPv4", Protocol: "icmp", PortMin: -1, PortMax: -1},
 			"meta nfproto ipv4 meta l4proto icmp", false},
-		{"icmp on ipv6 is icmpv6", Rule{Direction: "ingress", EtherType: "IPv6", Protocol: "icmp", PortMin: 128},
+		{"icmp on ipv6 is icmpv6", Rule{Direction: "ingress", EtherType: "IPv6", Protocol: "icmp", PortMin: 128, PortMax: -1},
 			"meta nfproto ipv6 meta l4proto icmpv6 icmpv6 type 128", false},
+		{"icmp echo-reply is type 0", Rule{Direction: "ingress", EtherType: "IPv4", Protocol: "icmp", PortMin: 0, PortMax: -1},
+			"meta nfproto ipv4 meta l4proto icmp icmp type 0", false},
+		{"icmp code 0", Rule{Direction: "ingress", EtherType: "IPv4", Protocol: "icmp", PortMin: 3, PortMax: 0},
+			"meta nfproto ipv4 meta l4proto icmp icmp type 3 icmp code 0", false},
 		{"named protocol", Rule{Direction: "ingress", EtherType: "IPv4", Protocol: "gre"}, "meta nfproto ipv4 meta l4proto 47", false},
 		{"remote group", Rule{Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: 80, RemoteGroupID: "g",
 			RemoteAddrs: []netip.Addr{a("10.0.0.5"), a("2001:db8::5"), a("10.0.0.6")}},
@@ -59,7 +63,7 @@ func TestFirewallRulesetParses(t *testing.T) {
 	requireHostNetworking(t)
 	g := groupOf200Rules("g-1")
 	other := SecurityGroup{ID: "g-2", Rules: []Rule{
-		{ID: "a", Direction: "ingress", EtherType: "IPv6", Protocol: "icmpv6", PortMin: 135, PortMax: 0},
+		{ID: "a", Direction: "ingress", EtherType: "IPv6", Protocol: "icmpv6", PortMin: 135, PortMax: -1},
 		{ID: "b", Direction: "egress", EtherType: "IPv6"},
 		{ID: "c", Direction: "ingress", EtherType: "IPv4", Protocol: "vrrp"},
 		{ID: "d", Direction: "ingress", EtherType: "IPv4", Protocol: "sctp", PortMin: 9000, PortMax: 9010},

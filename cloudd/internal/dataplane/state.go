@@ -123,7 +123,8 @@ type Rule struct {
 	EtherType string // "IPv4" or "IPv6"
 	Protocol  string // "" (any), "tcp", "udp", "icmp", "icmpv6", or an IP protocol number
 	// PortMin and PortMax bound the destination port for tcp/udp; 0 means
-	// any. For icmp they are the type and code (-1 or 0 meaning any).
+	// any. For icmp they are the type and code; -1 means any (0 is a real
+	// type and code: echo-reply, net-unreachable).
 	PortMin, PortMax int
 	// RemotePrefix limits the peer to a prefix; invalid means any peer.
 	RemotePrefix netip.Prefix

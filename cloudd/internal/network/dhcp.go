@@ -64,7 +64,7 @@ func (s *Service) ensureDHCPPort(ctx context.Context, networkID, host string) er
 				}
 				device := "dhcp" + host + "-" + networkID
 				_, err = s.createPort(ctx, tx, uuid.NewString(), n, n.ProjectID, PortRequest{NetworkID: networkID,
-					DeviceID: &device, DeviceOwner: ptr(OwnerDHCP), HostID: &host, FixedIPs: &want})
+					DeviceID: &device, DeviceOwner: ptr(OwnerDHCP), HostID: &host, FixedIPs: &want, managed: true})
 				return err
 			}
 			if err := fillPorts(ctx, tx, found); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -133,9 +134,20 @@ func (s *Service) CreateFloatingIP(ctx context.Context, c *token.Claims, req Flo
 	if req.FloatingIPAddress != "" && !policy.IsAdmin(c) {
 		return FloatingIP{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:create_floatingip:floating_ip_address) is disallowed by policy")
 	}
-	var fixed *[]FixedIP
-	if req.FloatingIPAddress != "" || req.SubnetID != "" {
-		fixed = &[]FixedIP{{SubnetID: req.SubnetID, IPAddress: req.FloatingIPAddress}}
+	// A floating IP is one address: the one asked for, or IPAM's pick on
+	// the network's first IPv4 subnet (never an IPv6 one besides).
+	fixed := &[]FixedIP{{SubnetID: req.SubnetID, IPAddress: req.FloatingIPAddress}}
+	if req.FloatingIPAddress == "" && req.SubnetID == "" {
+		subnets, err := s.networkSubnets(ctx, s.pool, n.ID)
+		if err != nil {
+			return FloatingIP{}, err
+		}
+		i := slices.IndexFunc(subnets, func(sub Subnet) bool { return sub.IPVersion == 4 })
+		if i < 0 {
+			return FloatingIP{}, neutronError(http.StatusBadRequest, "BadRequest",
+				"Bad floatingip request: Network %s does not contain any IPv4 subnet.", n.ID)
+		}
+		(*fixed)[0].SubnetID = subnets[i].ID
 	}
 	var target Port
 	if req.PortID != "" {
@@ -148,20 +160,14 @@ func (s *Service) CreateFloatingIP(ctx context.Context, c *token.Claims, req Flo
 		if err := s.reserve(ctx, tx, project, "floatingip"); err != nil {
 			return err
 		}
-		p, err := s.createPort(ctx, tx, uuid.NewString(), n, project, PortRequest{FixedIPs: fixed, DeviceID: &id, DeviceOwner: ptr(OwnerFloatingIP)})
+		p, err := s.createPort(ctx, tx, uuid.NewString(), n, project, PortRequest{FixedIPs: fixed, DeviceID: &id, DeviceOwner: ptr(OwnerFloatingIP), managed: true})
 		if err != nil {
 			return err
 		}
-		var addr string
-		for _, f := range p.FixedIPs {
-			if ip := netip.MustParseAddr(f.IPAddress); ip.Is4() || addr == "" {
-				addr = f.IPAddress
-				break
-			}
-		}
-		if addr == "" {
+		if len(p.FixedIPs) != 1 {
 			return neutronError(http.StatusConflict, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", n.ID)
 		}
+		addr := p.FixedIPs[0].IPAddress
 		if _, err := tx.Exec(ctx, `INSERT INTO floatingips (id, project_id, description, floating_network_id, floating_port_id, floating_ip_address)
 			VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)`, id, project, req.Description, n.ID, p.ID, addr); err != nil {
 			return err
@@ -212,6 +218,12 @@ func (s *Service) associateChecked(ctx context.Context, tx pgx.Tx, c *token.Clai
 			return badRequest("Bad floatingip request: Port %s does not have fixed ip %s.", portID, fixed)
 		}
 		return badRequest("Bad floatingip request: Port %s does not have any IPv4 address.", portID)
+	}
+	// Routers are locked before their interfaces are read, in a statement
+	// of its own: RemoveInterface (FOR UPDATE) then cannot take away the
+	// leg that reaches the port while this association commits.
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE external_network_id = $1 ORDER BY id FOR SHARE", f.FloatingNetworkID); err != nil {
+		return err
 	}
 	var routerID string
 	err := tx.QueryRow(ctx, `SELECT r.id FROM routers r JOIN ports rp ON rp.device_id = r.id AND rp.device_owner = $3

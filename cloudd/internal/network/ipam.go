@@ -55,6 +55,9 @@ func allocate(ctx context.Context, tx pgx.Tx, sub Subnet, portID string, want ne
 		if _, err := pgx.ForEachRow(rows, []any{&a}, func() error { taken[a] = true; return nil }); err != nil {
 			return netip.Addr{}, err
 		}
+		// Each step of the walk skips an address taken before it began or
+		// loses one to a concurrent allocation, so even an IPv6 pool is
+		// walked in at most one step more than the subnet has allocations.
 		for _, p := range sub.pools {
 			for a := p.start; a.IsValid() && a.Compare(p.end) <= 0; a = a.Next() {
 				if taken[a] {

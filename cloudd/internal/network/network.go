@@ -143,12 +143,16 @@ func checkRevision(ctx context.Context, tx pgx.Tx, table, id string, want int64)
 // tx runs fn in a transaction and signals the dataplane loop after a
 // commit. A foreign key that broke under a concurrent change (a port
 // created on a network being deleted, an address taken from a subnet being
-// deleted) is a 409, not a 500.
+// deleted) is a 409, not a 500; so is a unique key a concurrent request
+// took first (two floating IPs onto one fixed address).
 func (s *Service) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, fn)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
 		return neutronError(http.StatusConflict, "HTTPConflict", "A resource this request refers to was changed or deleted concurrently; retry.")
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return neutronError(http.StatusConflict, "HTTPConflict", "A concurrent request took what this one asked for; retry.")
 	}
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,63 @@ type PortRequest struct {
 	HostID         *string
 	// deleteWithDevice marks a port compute creates for a server.
 	deleteWithDevice bool
+	// managed marks a port Neutron creates for itself (router legs, DHCP,
+	// floating IPs): no port security and no port quota. Only internal
+	// callers set it; the API refuses network:* owners to non-admins.
+	managed bool
+}
+
+// checkDeviceOwner refuses non-admins a network:* device owner, and moving
+// a network:* port to another device: the dataplane trusts both to find a
+// router's interfaces (Neutron's network_device policy).
+func checkDeviceOwner(c *token.Claims, current Port, req PortRequest) error {
+	if policy.IsAdmin(c) {
+		return nil
+	}
+	if strings.HasPrefix(deref(req.DeviceOwner), "network:") {
+		return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:%s_port:device_owner) is disallowed by policy", verb(current))
+	}
+	if strings.HasPrefix(current.DeviceOwner, "network:") && req.DeviceID != nil && *req.DeviceID != current.DeviceID {
+		return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:update_port:device_id) is disallowed by policy")
+	}
+	return nil
+}
+
+// checkNetworkOwnerFields refuses a caller who neither owns n nor is an
+// admin the port fields Neutron keeps to the network's owner (rule
+// admin_or_network_owner): on a shared network they would let a tenant
+// take the gateway's address or a neighbour's MAC, or lift the anti-spoofing
+// filter. Port security may still be turned on, and an update may name the
+// addresses the port already has.
+func checkNetworkOwnerFields(c *token.Claims, n Network, current Port, req PortRequest) error {
+	if policy.IsAdmin(c) || c.ProjectID == n.ProjectID {
+		return nil
+	}
+	field := ""
+	switch {
+	case req.MACAddress != "" && current.ID == "":
+		field = "mac_address"
+	case req.PortSecurity != nil && !*req.PortSecurity:
+		field = "port_security_enabled"
+	case req.FixedIPs != nil && slices.ContainsFunc(*req.FixedIPs, func(f FixedIP) bool { return f.IPAddress != "" && !hasAddress(current, f.IPAddress) }):
+		field = "fixed_ips:ip_address"
+	default:
+		return nil
+	}
+	return neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:%s_port:%s) is disallowed by policy", verb(current), field)
+}
+
+func hasAddress(p Port, addr string) bool {
+	return slices.ContainsFunc(p.FixedIPs, func(f FixedIP) bool { return f.IPAddress == addr })
+}
+
+// verb names the policy action for a port request: create for a port not
+// yet stored, else update.
+func verb(current Port) string {
+	if current.ID == "" {
+		return "create"
+	}
+	return "update"
 }
 
 const portCols = `p.id, p.network_id, p.project_id, p.name, p.description, p.mac_address, p.admin_state_up, p.device_id,
@@ -259,6 +317,12 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 	if req.HostID != nil && !policy.IsAdmin(c) {
 		return Port{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:create_port:binding:host_id) is disallowed by policy")
 	}
+	if err := checkDeviceOwner(c, Port{}, req); err != nil {
+		return Port{}, err
+	}
+	if err := checkNetworkOwnerFields(c, n, Port{}, req); err != nil {
+		return Port{}, err
+	}
 	if err := s.resolveDefaultGroup(ctx, project, &req); err != nil {
 		return Port{}, err
 	}
@@ -276,7 +340,7 @@ func (s *Service) CreatePort(ctx context.Context, c *token.Claims, req PortReque
 // with port security asks for no groups. It runs before the port's
 // transaction: creating the group on first use takes a connection of its own.
 func (s *Service) resolveDefaultGroup(ctx context.Context, project string, req *PortRequest) error {
-	if req.SecurityGroups != nil || req.PortSecurity != nil && !*req.PortSecurity || strings.HasPrefix(deref(req.DeviceOwner), "network:") {
+	if req.SecurityGroups != nil || req.PortSecurity != nil && !*req.PortSecurity {
 		return nil
 	}
 	id, err := s.ensureDefaultGroup(ctx, project)
@@ -286,7 +350,8 @@ func (s *Service) resolveDefaultGroup(ctx context.Context, project string, req *
 
 // createPort does the work of a port create inside tx: quota, MAC, IPAM,
 // security groups and the lifecycle event. Ports Neutron manages itself
-// (router legs, floating IPs) are not counted against quota.
+// (req.managed: router legs, DHCP, floating IPs) have no port security and
+// are not counted against quota.
 func (s *Service) createPort(ctx context.Context, tx pgx.Tx, id string, n Network, project string, req PortRequest) (Port, error) {
 	subnets, err := s.networkSubnets(ctx, tx, n.ID)
 	if err != nil {
@@ -296,25 +361,25 @@ func (s *Service) createPort(ctx context.Context, tx pgx.Tx, id string, n Networ
 	if err != nil {
 		return Port{}, err
 	}
-	owner := deref(req.DeviceOwner)
-	portSecurity := req.PortSecurity == nil || *req.PortSecurity
-	if strings.HasPrefix(owner, "network:") {
-		portSecurity = false
-	}
+	portSecurity := (req.PortSecurity == nil || *req.PortSecurity) && !req.managed
 	groups, err := s.portGroups(ctx, tx, project, portSecurity, req.SecurityGroups, nil)
 	if err != nil {
 		return Port{}, err
 	}
-	if !strings.HasPrefix(owner, "network:") {
+	if !req.managed {
 		if err := s.reserve(ctx, tx, project, "port"); err != nil {
 			return Port{}, err
 		}
 	}
-	mac := strings.ToLower(req.MACAddress)
-	if mac != "" {
-		if hw, err := net.ParseMAC(mac); err != nil || len(hw) != 6 {
+	// Stored in the one spelling the dataplane accepts and the UNIQUE
+	// constraint compares: lower-case, colon-separated.
+	mac := ""
+	if req.MACAddress != "" {
+		hw, err := net.ParseMAC(req.MACAddress)
+		if err != nil || len(hw) != 6 {
 			return Port{}, invalidInput("'%s' is not a valid MAC address.", req.MACAddress)
 		}
+		mac = hw.String()
 	}
 	for attempt := 0; ; attempt++ {
 		m := mac
@@ -374,8 +439,10 @@ func emitPort(ctx context.Context, tx pgx.Tx, what string, p Port) error {
 }
 
 // portGroups decides a port's security groups: the requested ones (which
-// must exist in the port's project), else the project's default group; none
-// without port security.
+// must be in the port's project), else on an update the current ones; none
+// without port security, where asking for some is an error. It does not
+// pick the default group: a create resolves it first (resolveDefaultGroup),
+// which needs a connection of its own.
 func (s *Service) portGroups(ctx context.Context, tx pgx.Tx, project string, portSecurity bool, want *[]string, current []string) ([]string, error) {
 	if want == nil && current != nil {
 		want = &current
@@ -430,6 +497,18 @@ func (s *Service) UpdatePort(ctx context.Context, c *token.Claims, id string, re
 	if req.HostID != nil && !policy.IsAdmin(c) {
 		return Port{}, neutronError(http.StatusForbidden, "PolicyNotAuthorized", "(rule:update_port:binding:host_id) is disallowed by policy")
 	}
+	if err := checkDeviceOwner(c, p, req); err != nil {
+		return Port{}, err
+	}
+	if req.PortSecurity != nil || req.FixedIPs != nil {
+		n, err := s.getNetwork(ctx, s.pool, p.NetworkID)
+		if err != nil {
+			return Port{}, err
+		}
+		if err := checkNetworkOwnerFields(c, n, p, req); err != nil {
+			return Port{}, err
+		}
+	}
 	if req.PortSecurity != nil && *req.PortSecurity && !p.PortSecurityEnabled && req.SecurityGroups == nil {
 		if err := s.resolveDefaultGroup(ctx, p.ProjectID, &req); err != nil {
 			return Port{}, err
@@ -439,7 +518,13 @@ func (s *Service) UpdatePort(ctx context.Context, c *token.Claims, id string, re
 		if err := checkRevision(ctx, tx, "ports", id, revision); err != nil {
 			return err
 		}
-		return s.updatePort(ctx, tx, p, req)
+		// The request applies to the port as locked, not as read above: a
+		// concurrent update's addresses and groups are not lost.
+		current, err := s.getPort(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return s.updatePort(ctx, tx, current, req)
 	})
 	if err != nil {
 		return Port{}, err

@@ -206,7 +206,7 @@ func (s *Service) setGateway(ctx context.Context, tx pgx.Tx, c *token.Claims, ro
 	}
 	portID := uuid.NewString()
 	if _, err := s.createPort(ctx, tx, portID, n, project, PortRequest{FixedIPs: gw.ExternalFixedIPs,
-		DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterGateway)}); err != nil {
+		DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterGateway), managed: true}); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, "UPDATE routers SET gw_port_id = $2, external_network_id = $3, enable_snat = coalesce($4, true) WHERE id = $1",
@@ -310,6 +310,9 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 			return InterfaceInfo{}, badRequest("Bad router request: Router port must have at least one fixed IP.")
 		}
 		subnetID = p.FixedIPs[0].SubnetID
+		if n, err = s.getNetwork(ctx, s.pool, p.NetworkID); err != nil {
+			return InterfaceInfo{}, err
+		}
 	} else {
 		if sub, err = s.GetSubnet(ctx, c, subnetID); err != nil {
 			return InterfaceInfo{}, err
@@ -320,6 +323,15 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 		if n, err = s.GetNetwork(ctx, c, sub.NetworkID); err != nil {
 			return InterfaceInfo{}, err
 		}
+	}
+	// An external subnet's gateway is the host's uplink: a router leg
+	// there would take it from every tenant.
+	if n.External {
+		return InterfaceInfo{}, neutronError(http.StatusBadRequest, "BadRequest", "Bad router request: Router interface for subnet %s on router %s cannot be attached: the subnet belongs to an external network.", subnetID, routerID)
+	}
+	// A shared subnet's gateway address is its owner's to give.
+	if portID == "" && n.ProjectID != c.ProjectID && !policy.IsAdmin(c) {
+		return InterfaceInfo{}, notFound("Subnet", subnetID)
 	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE id = $1 FOR UPDATE", routerID); err != nil {
@@ -342,7 +354,7 @@ func (s *Service) AddInterface(ctx context.Context, c *token.Claims, routerID, s
 		var err error
 		p, err = s.createPort(ctx, tx, uuid.NewString(), n, r.ProjectID, PortRequest{
 			FixedIPs: &[]FixedIP{{SubnetID: sub.ID, IPAddress: *sub.GatewayIP}},
-			DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterInterface)})
+			DeviceID: &routerID, DeviceOwner: ptr(OwnerRouterInterface), managed: true})
 		return err
 	})
 	if err != nil {
@@ -358,6 +370,22 @@ func (s *Service) checkNewInterface(ctx context.Context, tx pgx.Tx, routerID, su
 		WHERE p.device_id = $1 AND p.device_owner = $2 AND a.subnet_id = $3)`, routerID, OwnerRouterInterface, subnetID).Scan(&exists)
 	if err == nil && exists {
 		err = badRequest("Bad router request: Router already has a port on subnet %s.", subnetID)
+	}
+	if err != nil {
+		return err
+	}
+	// Overlapping subnets on one router would leave its routes ambiguous.
+	var newCIDR, otherID, otherCIDR string
+	err = tx.QueryRow(ctx, `SELECT n.cidr::text, o.id, o.cidr::text FROM subnets n, subnets o
+		JOIN ip_allocations a ON a.subnet_id = o.id JOIN ports p ON p.id = a.port_id
+		WHERE n.id = $3 AND p.device_id = $1 AND p.device_owner = $2 AND o.id <> n.id AND o.cidr && n.cidr
+		ORDER BY o.id LIMIT 1`, routerID, OwnerRouterInterface, subnetID).Scan(&newCIDR, &otherID, &otherCIDR)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err == nil {
+		err = neutronError(http.StatusBadRequest, "BadRequest", "Bad router request: Cidr %s of subnet %s overlaps with cidr %s of subnet %s.",
+			newCIDR, subnetID, otherCIDR, otherID)
 	}
 	return err
 }
@@ -376,6 +404,11 @@ func (s *Service) RemoveInterface(ctx context.Context, c *token.Claims, routerID
 	}
 	var p Port
 	err = s.tx(ctx, func(tx pgx.Tx) error {
+		// Serialises with floating IP associations through this router
+		// (FOR SHARE), so the in-use check below sees theirs.
+		if _, err := tx.Exec(ctx, "SELECT 1 FROM routers WHERE id = $1 FOR UPDATE", routerID); err != nil {
+			return err
+		}
 		rows, _ := tx.Query(ctx, `SELECT DISTINCT p.id FROM ports p JOIN ip_allocations a ON a.port_id = p.id
 			WHERE p.device_id = $1 AND p.device_owner = $2 AND ($3 = '' OR a.subnet_id = $3) AND ($4 = '' OR p.id = $4)`,
 			routerID, OwnerRouterInterface, subnetID, portID)

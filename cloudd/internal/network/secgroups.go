@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/stratus-cloud/stratus/cloudd/internal/dataplane"
 	"github.com/stratus-cloud/stratus/internal/db"
 	"github.com/stratus-cloud/stratus/internal/policy"
 	"github.com/stratus-cloud/stratus/internal/token"
@@ -299,17 +300,21 @@ type RuleRequest struct {
 	Description     string
 }
 
-// ipProtocols are the protocol names Neutron accepts, with their numbers.
-var ipProtocols = map[string]int{
-	"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "icmpv6": 58, "igmp": 2,
-	"ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60,
-	"ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
-}
-
 // portProtocols take port ranges; icmp kinds take type and code instead.
 var portProtocols = map[string]bool{"tcp": true, "udp": true, "sctp": true, "dccp": true, "udplite": true,
 	"6": true, "17": true, "132": true, "33": true, "136": true}
 var icmpProtocols = map[string]bool{"icmp": true, "icmpv6": true, "ipv6-icmp": true, "1": true, "58": true}
+
+// ipv6Only says whether a protocol (a name or a number) exists only in
+// IPv6, as Neutron lists them; "icmp" on IPv6 is ICMPv6, so it fits both.
+func ipv6Only(proto string) bool {
+	n, _ := dataplane.ProtocolNumber(proto)
+	switch n {
+	case 41, 43, 44, 58, 59, 60:
+		return true
+	}
+	return false
+}
 
 func validateRule(r *RuleRequest) error {
 	if r.Direction != "ingress" && r.Direction != "egress" {
@@ -329,15 +334,19 @@ func validateRule(r *RuleRequest) error {
 		}
 	}
 	if proto != "" {
-		if _, known := ipProtocols[proto]; !known {
-			n, err := strconv.Atoi(proto)
-			if err != nil || n < 0 || n > 255 {
-				return neutronError(http.StatusBadRequest, "SecurityGroupRuleInvalidProtocol",
-					"Security group rule protocol %s not supported. Only protocol values [None, ah, dccp, egp, esp, gre, icmp, icmpv6, igmp, ipip, ipv6-icmp, ospf, pgm, rsvp, sctp, tcp, udp, udplite, vrrp] and integer representations [0 to 255] are supported.", *r.Protocol)
-			}
-			proto = strconv.Itoa(n)
+		n, known := dataplane.ProtocolNumber(proto)
+		if !known {
+			return neutronError(http.StatusBadRequest, "SecurityGroupRuleInvalidProtocol",
+				"Security group rule protocol %s not supported. Only protocol values [None, ah, dccp, egp, esp, gre, icmp, icmpv6, igmp, ipip, ipv6-icmp, ospf, pgm, rsvp, sctp, tcp, udp, udplite, vrrp] and integer representations [0 to 255] are supported.", *r.Protocol)
+		}
+		if _, err := strconv.Atoi(proto); err == nil {
+			proto = strconv.Itoa(n) // one spelling of a number ("06" is "6")
 		}
 		r.Protocol = &proto
+		if r.EtherType == "IPv4" && ipv6Only(proto) {
+			return neutronError(http.StatusBadRequest, "SecurityGroupEthertypeConflictWithProtocol",
+				"Invalid ethertype %s for protocol %s.", r.EtherType, proto)
+		}
 	} else {
 		r.Protocol = nil
 	}

@@ -80,7 +80,7 @@ func (s *Service) AttachServer(ctx context.Context, c *token.Claims, serverID, z
 	}
 	for _, r := range reqs {
 		r.securityGroups = groupIDs
-		if _, err := s.attach(ctx, c, serverID, zone, r); err != nil {
+		if _, err := s.attach(ctx, c, serverID, c.ProjectID, zone, r); err != nil {
 			return err
 		}
 	}
@@ -126,13 +126,14 @@ func (s *Service) ServerGroupNames(ctx context.Context, serverIDs []string) (map
 	return out, err
 }
 
-// attach creates or claims one port for a server.
-func (s *Service) attach(ctx context.Context, c *token.Claims, serverID, zone string, r ServerNetwork) (string, error) {
+// attach creates or claims one port for a server; a port it creates
+// belongs to the server's project, whoever asks (an admin, say).
+func (s *Service) attach(ctx context.Context, c *token.Claims, serverID, project, zone string, r ServerNetwork) (string, error) {
 	owner := "compute:" + zone
 	if r.PortID != "" {
 		return r.PortID, s.claimPort(ctx, c, r.PortID, serverID, owner)
 	}
-	req := PortRequest{NetworkID: r.NetworkID, DeviceID: &serverID, DeviceOwner: &owner, SecurityGroups: r.securityGroups, deleteWithDevice: true}
+	req := PortRequest{NetworkID: r.NetworkID, ProjectID: project, DeviceID: &serverID, DeviceOwner: &owner, SecurityGroups: r.securityGroups, deleteWithDevice: true}
 	if r.FixedIP != "" {
 		req.FixedIPs = &[]FixedIP{{IPAddress: r.FixedIP}}
 	}
@@ -140,9 +141,10 @@ func (s *Service) attach(ctx context.Context, c *token.Claims, serverID, zone st
 	return p.ID, err
 }
 
-// AttachServerPort gives a running server one more port (os-interface).
-func (s *Service) AttachServerPort(ctx context.Context, c *token.Claims, serverID, zone string, r ServerNetwork) (Port, error) {
-	id, err := s.attach(ctx, c, serverID, zone, r)
+// AttachServerPort gives a running server of project one more port
+// (os-interface).
+func (s *Service) AttachServerPort(ctx context.Context, c *token.Claims, serverID, project, zone string, r ServerNetwork) (Port, error) {
+	id, err := s.attach(ctx, c, serverID, project, zone, r)
 	if err != nil {
 		return Port{}, novaError(err)
 	}

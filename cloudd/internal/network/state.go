@@ -228,13 +228,14 @@ func stateGroups(ctx context.Context, tx pgx.Tx, ids map[string]bool) ([]datapla
 		if r.Protocol != nil {
 			dr.Protocol = *r.Protocol
 		}
+		if icmpProtocols[dr.Protocol] {
+			dr.PortMin, dr.PortMax = -1, -1 // unset ICMP type or code: any
+		}
 		if r.PortRangeMin != nil {
 			dr.PortMin = *r.PortRangeMin
 		}
 		if r.PortRangeMax != nil {
 			dr.PortMax = *r.PortRangeMax
-		} else if icmpProtocols[dr.Protocol] && r.PortRangeMin != nil {
-			dr.PortMax = -1 // an ICMP type with any code
 		}
 		if r.RemoteIPPrefix != nil {
 			dr.RemotePrefix = netip.MustParsePrefix(*r.RemoteIPPrefix)

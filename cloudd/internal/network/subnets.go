@@ -365,14 +365,23 @@ func (s *Service) UpdateSubnet(ctx context.Context, c *token.Claims, id string, 
 	if err := authorizeIn(c, policy.Write, sub.ProjectID, "Subnet", id); err != nil {
 		return Subnet{}, err
 	}
-	if sub, err = applySubnet(sub, u, false); err != nil {
+	if _, err = applySubnet(sub, u, false); err != nil { // bad input fails before the transaction
 		return Subnet{}, err
 	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if err := checkRevision(ctx, tx, "subnets", id, revision); err != nil {
 			return err
 		}
-		return s.writeSubnet(ctx, tx, sub, false)
+		// The request applies to the row as locked, not as read above: a
+		// concurrent update's fields are kept.
+		current, err := s.getSubnet(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if current, err = applySubnet(current, u, false); err != nil {
+			return err
+		}
+		return s.writeSubnet(ctx, tx, current, false)
 	})
 	if err != nil {
 		return Subnet{}, err

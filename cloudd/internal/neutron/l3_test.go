@@ -64,6 +64,15 @@ func TestSecurityGroups(t *testing.T) {
 	_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
 		Protocol: rules.ProtocolTCP, PortRangeMin: 80, PortRangeMax: 443, RemoteIPPrefix: "192.0.2.0/24"}).Extract()
 	wantError(t, err, http.StatusConflict, "SecurityGroupRuleExists")
+	// IPv6-only protocols do not fit IPv4 (icmp fits both: ICMPv6 on IPv6).
+	for _, proto := range []rules.RuleProtocol{"icmpv6", rules.ProtocolIPv6ICMP, "58", rules.ProtocolIPv6Route} {
+		_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+			Protocol: proto}).Extract()
+		wantError(t, err, http.StatusBadRequest, "SecurityGroupEthertypeConflictWithProtocol")
+	}
+	_, err = rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType6,
+		Protocol: rules.ProtocolICMP}).Extract()
+	must(t, err)
 	icmp, err := rules.Create(ctx, member, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
 		Protocol: rules.ProtocolICMP, RemoteGroupID: def.ID}).Extract()
 	must(t, err)
@@ -259,5 +268,241 @@ func TestExtensionsTagsQuotas(t *testing.T) {
 	must(t, quotas.Delete(ctx, admin, project).ExtractErr())
 	if _, err := networks.Create(ctx, member, networks.CreateOpts{Name: "third"}).Extract(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPortPolicy: a member may not forge the ports Neutron manages itself,
+// which the dataplane trusts to find a router's interfaces.
+func TestPortPolicy(t *testing.T) {
+	cloud, admin := startCloud(t)
+	alpha := networkV2(t, cloud.Member(t, "alpha"))
+	beta := networkV2(t, cloud.Member(t, "beta"))
+	victim, err := routers.Create(ctx, beta, routers.CreateOpts{Name: "beta-router"}).Extract()
+	must(t, err)
+	n, s := newNet(t, alpha, "alpha-net", "10.40.0.0/24")
+
+	_, err = ports.Create(ctx, alpha, ports.CreateOpts{NetworkID: n.ID, DeviceOwner: "network:router_interface", DeviceID: victim.ID}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	p, err := ports.Create(ctx, alpha, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, alpha, p.ID, ports.UpdateOpts{DeviceOwner: ptr("network:router_interface"), DeviceID: &victim.ID}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	// Nor may the member move its own router's leg to another's router.
+	own, err := routers.Create(ctx, alpha, routers.CreateOpts{Name: "alpha-router"}).Extract()
+	must(t, err)
+	itf, err := routers.AddInterface(ctx, alpha, own.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, alpha, itf.PortID, ports.UpdateOpts{DeviceID: &victim.ID}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	leg, err := ports.Get(ctx, alpha, itf.PortID).Extract()
+	must(t, err)
+	if leg.DeviceID != own.ID || len(leg.SecurityGroups) != 0 {
+		t.Fatalf("router leg %+v", leg)
+	}
+	// An admin's network:* port is an ordinary port to the quota and to
+	// port security: only Neutron's own ports are exempt.
+	ap, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, DeviceOwner: "network:custom"}).Extract()
+	must(t, err)
+	if len(ap.SecurityGroups) != 1 {
+		t.Fatalf("admin network:* port without port security: %+v", ap)
+	}
+}
+
+// TestSharedNetworkPortPolicy: on a shared network, a tenant that does not
+// own it cannot choose addresses or MACs, nor lift port security.
+func TestSharedNetworkPortPolicy(t *testing.T) {
+	cloud, admin := startCloud(t)
+	beta := networkV2(t, cloud.Member(t, "beta"))
+	yes, no := true, false
+	n, err := networks.Create(ctx, admin, networks.CreateOpts{Name: "shared", Shared: &yes}).Extract()
+	must(t, err)
+	s, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.41.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+
+	for name, opts := range map[string]ports.CreateOpts{
+		"gateway address": {NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: s.GatewayIP}}},
+		"mac address":     {NetworkID: n.ID, MACAddress: "fa:16:3e:00:00:01"},
+	} {
+		_, err := ports.Create(ctx, beta, opts).Extract()
+		t.Log(name)
+		wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	}
+	status, body := raw(t, beta, "POST", "ports", map[string]any{"port": map[string]any{"network_id": n.ID, "port_security_enabled": false}}, nil)
+	if status != http.StatusForbidden || !contains(body, "PolicyNotAuthorized") {
+		t.Fatalf("port security off on a shared network: %d %s", status, body)
+	}
+
+	// A port of its own, with an address IPAM picks: updates may keep the
+	// address but not take another, nor turn port security off.
+	p, err := ports.Create(ctx, beta, ports.CreateOpts{NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID}}}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, beta, p.ID, ports.UpdateOpts{Name: ptr("kept"), FixedIPs: p.FixedIPs}).Extract()
+	must(t, err)
+	_, err = ports.Update(ctx, beta, p.ID, ports.UpdateOpts{FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: s.GatewayIP}}}).Extract()
+	wantError(t, err, http.StatusForbidden, "PolicyNotAuthorized")
+	status, body = raw(t, beta, "PUT", "ports/"+p.ID, map[string]any{"port": map[string]any{"port_security_enabled": no, "security_groups": []string{}}}, nil)
+	if status != http.StatusForbidden || !contains(body, "PolicyNotAuthorized") {
+		t.Fatalf("port security off on a shared network: %d %s", status, body)
+	}
+	// The owner (here the admin) still may.
+	_, err = ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: "10.41.0.9"}}}).Extract()
+	must(t, err)
+}
+
+// TestRouterInterfacePolicy: a router leg may not take the gateway of an
+// external subnet, nor (but for admins) of a shared one it does not own.
+func TestRouterInterfacePolicy(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	_, publicSubnet := externalNet(t, admin, "203.0.113.0/24")
+	yes := true
+	shared, err := networks.Create(ctx, admin, networks.CreateOpts{Name: "shared", Shared: &yes}).Extract()
+	must(t, err)
+	sharedSubnet, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: shared.ID, CIDR: "10.43.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r"}).Extract()
+	must(t, err)
+
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: publicSubnet.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	_, err = routers.AddInterface(ctx, admin, rt.ID, routers.AddInterfaceOpts{SubnetID: publicSubnet.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: sharedSubnet.ID}).Extract()
+	wantError(t, err, http.StatusNotFound, "SubnetNotFound")
+	itf, err := routers.AddInterface(ctx, admin, rt.ID, routers.AddInterfaceOpts{SubnetID: sharedSubnet.ID}).Extract()
+	must(t, err)
+	if itf.SubnetID != sharedSubnet.ID {
+		t.Fatalf("interface %+v", itf)
+	}
+}
+
+// TestFloatingIPRaces: two floating IPs raced onto one fixed address give
+// one success and one 409, never a 500.
+func TestFloatingIPRaces(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	public, _ := externalNet(t, admin, "203.0.113.0/24")
+	n, s := newNet(t, member, "private", "10.44.0.0/24")
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+	must(t, err)
+	for round := 0; round < 5; round++ {
+		p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID}).Extract()
+		must(t, err)
+		var fips [2]string
+		for i := range fips {
+			f, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+			must(t, err)
+			fips[i] = f.ID
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(fips))
+		for i, id := range fips {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = floatingips.Update(ctx, member, id, floatingips.UpdateOpts{PortID: &p.ID}).Extract()
+			}()
+		}
+		wg.Wait()
+		failed := errs[0]
+		if failed == nil {
+			failed = errs[1]
+		} else if errs[1] != nil {
+			t.Fatalf("round %d: both failed: %v; %v", round, errs[0], errs[1])
+		}
+		wantError(t, failed, http.StatusConflict, "")
+	}
+}
+
+// TestFloatingIPRemoveInterfaceRace: an association and the removal of the
+// router leg it relies on never both succeed.
+func TestFloatingIPRemoveInterfaceRace(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	public, _ := externalNet(t, admin, "203.0.113.0/24")
+	n, s := newNet(t, member, "private", "10.45.0.0/24")
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r", GatewayInfo: &routers.GatewayInfo{NetworkID: public.ID}}).Extract()
+	must(t, err)
+	p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	for round := 0; round < 10; round++ {
+		_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: s.ID}).Extract()
+		must(t, err)
+		f, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+		must(t, err)
+		var wg sync.WaitGroup
+		var assocErr, removeErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, assocErr = floatingips.Update(ctx, member, f.ID, floatingips.UpdateOpts{PortID: &p.ID}).Extract()
+		}()
+		go func() {
+			defer wg.Done()
+			_, removeErr = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
+		}()
+		wg.Wait()
+		switch {
+		case assocErr == nil && removeErr == nil:
+			t.Fatalf("round %d: the floating IP was associated through a router leg removed at the same time", round)
+		case assocErr == nil:
+			wantError(t, removeErr, http.StatusConflict, "RouterInterfaceInUseByFloatingIP")
+		case removeErr == nil:
+			wantError(t, assocErr, http.StatusNotFound, "ExternalGatewayForFloatingIPNotFound")
+		default:
+			t.Fatalf("round %d: both failed: %v; %v", round, assocErr, removeErr)
+		}
+		must(t, floatingips.Delete(ctx, member, f.ID).ExtractErr())
+		if assocErr == nil {
+			_, err = routers.RemoveInterface(ctx, member, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.ID}).Extract()
+			must(t, err)
+		}
+	}
+}
+
+// TestRouterOverlappingSubnets: one router cannot join two subnets whose
+// CIDRs overlap, whoever's networks they are on.
+func TestRouterOverlappingSubnets(t *testing.T) {
+	cloud, _ := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	_, a := newNet(t, member, "a", "10.47.0.0/16")
+	_, b := newNet(t, member, "b", "10.47.3.0/24")
+	_, c := newNet(t, member, "c", "10.48.0.0/24")
+	rt, err := routers.Create(ctx, member, routers.CreateOpts{Name: "r"}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: a.ID}).Extract()
+	must(t, err)
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: b.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	_, err = routers.AddInterface(ctx, member, rt.ID, routers.AddInterfaceOpts{SubnetID: c.ID}).Extract()
+	must(t, err)
+}
+
+// TestFloatingIPAddressFamily: a floating IP on a dual-stack external
+// network takes one IPv4 address only; an IPv6-only one has none to give.
+func TestFloatingIPAddressFamily(t *testing.T) {
+	cloud, admin := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "l3"))
+	// The IPv6 subnet comes first, so "the first subnet" is not IPv4.
+	yes := true
+	public, err := networks.Create(ctx, admin, external.CreateOptsExt{CreateOptsBuilder: networks.CreateOpts{Name: "public"}, External: &yes}).Extract()
+	must(t, err)
+	_, err = subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: public.ID, CIDR: "2001:db8:99::/64", IPVersion: gophercloud.IPv6}).Extract()
+	must(t, err)
+	_, err = floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+	wantError(t, err, http.StatusBadRequest, "BadRequest")
+	v4, err := subnets.Create(ctx, admin, subnets.CreateOpts{NetworkID: public.ID, CIDR: "203.0.113.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	must(t, err)
+
+	f, err := floatingips.Create(ctx, member, floatingips.CreateOpts{FloatingNetworkID: public.ID}).Extract()
+	must(t, err)
+	page, err := ports.List(admin, ports.ListOpts{DeviceID: f.ID}).AllPages(ctx)
+	must(t, err)
+	list, err := ports.ExtractPorts(page)
+	must(t, err)
+	if len(list) != 1 || len(list[0].FixedIPs) != 1 || list[0].FixedIPs[0].SubnetID != v4.ID || list[0].FixedIPs[0].IPAddress != f.FloatingIP {
+		t.Fatalf("floating IP %s has port %+v", f.FloatingIP, list)
 	}
 }

@@ -2,9 +2,11 @@ package neutron_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -142,5 +144,70 @@ func TestIPv6(t *testing.T) {
 	must(t, err)
 	if len(p.FixedIPs) != 1 || p.FixedIPs[0].IPAddress != "2001:db8:90::abcd" {
 		t.Fatalf("fixed IPv6 %+v", p.FixedIPs)
+	}
+}
+
+// TestMACSpelling: any spelling of a MAC is stored in the canonical one,
+// which the dataplane requires and the uniqueness check compares.
+func TestMACSpelling(t *testing.T) {
+	cloud, _ := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "alpha"))
+	n, _ := newNet(t, member, "macs", "10.42.0.0/24")
+	p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID, MACAddress: "FA-16-3E-00-00-01"}).Extract()
+	must(t, err)
+	if p.MACAddress != "fa:16:3e:00:00:01" {
+		t.Fatalf("MAC stored as %q", p.MACAddress)
+	}
+	_, err = ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID, MACAddress: "fa16.3e00.0001"}).Extract()
+	wantError(t, err, http.StatusConflict, "MacAddressInUse")
+}
+
+// TestConcurrentUpdates: concurrent updates of one port or subnet each
+// apply to the row as the other left it; none is lost.
+func TestConcurrentUpdates(t *testing.T) {
+	cloud, _ := startCloud(t)
+	member := networkV2(t, cloud.Member(t, "alpha"))
+	n, s := newNet(t, member, "racy", "10.46.0.0/24")
+	for round := 0; round < 5; round++ {
+		p, err := ports.Create(ctx, member, ports.CreateOpts{NetworkID: n.ID}).Extract()
+		must(t, err)
+		name, description := fmt.Sprintf("name-%d", round), fmt.Sprintf("description-%d", round)
+		var wg sync.WaitGroup
+		wg.Add(4)
+		for i := range 2 {
+			go func() {
+				defer wg.Done()
+				ip := fmt.Sprintf("10.46.0.%d", 100+10*round+i)
+				_, err := ports.Update(ctx, member, p.ID, ports.UpdateOpts{FixedIPs: []ports.IP{{SubnetID: s.ID, IPAddress: ip}}}).Extract()
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		go func() {
+			defer wg.Done()
+			_, err := subnets.Update(ctx, member, s.ID, subnets.UpdateOpts{Name: &name}).Extract()
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := subnets.Update(ctx, member, s.ID, subnets.UpdateOpts{Description: &description}).Extract()
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+		wg.Wait()
+		got, err := ports.Get(ctx, member, p.ID).Extract()
+		must(t, err)
+		if len(got.FixedIPs) != 1 {
+			t.Fatalf("round %d: two updates each asking for one address left %v", round, got.FixedIPs)
+		}
+		sub, err := subnets.Get(ctx, member, s.ID).Extract()
+		must(t, err)
+		if sub.Name != name || sub.Description != description {
+			t.Fatalf("round %d: subnet %q %q, want %q %q", round, sub.Name, sub.Description, name, description)
+		}
 	}
 }

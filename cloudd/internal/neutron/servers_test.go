@@ -290,6 +290,17 @@ func TestInterfaceAttach(t *testing.T) {
 	if !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		t.Fatalf("detaching a detached port: %v", err)
 	}
+
+	// An admin's attachment creates the port in the server's project.
+	adminCompute, err := openstack.NewComputeV2(cloud.Admin(t), gophercloud.EndpointOpts{})
+	must(t, err)
+	byAdmin, err := attachinterfaces.Create(ctx, adminCompute, srv.ID, attachinterfaces.CreateOpts{NetworkID: n.ID}).Extract()
+	must(t, err)
+	port, err := ports.Get(ctx, nc, byAdmin.PortID).Extract()
+	must(t, err)
+	if port.ProjectID != mine.ProjectID {
+		t.Fatalf("admin-attached port in project %s, the server's is %s", port.ProjectID, mine.ProjectID)
+	}
 }
 
 func TestServerSecurityGroups(t *testing.T) {

@@ -2,6 +2,8 @@ package neutron_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/netip"
 	"sync"
 	"testing"
@@ -53,6 +55,22 @@ func TestHostState(t *testing.T) {
 	_, err = rules.Create(ctx, admin, rules.CreateOpts{SecGroupID: web.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
 		Protocol: rules.ProtocolTCP, PortRangeMin: 22, PortRangeMax: 22, RemoteGroupID: web.ID}).Extract()
 	must(t, err)
+	// ICMP: type 0 is echo-reply, not any; an unset type or code is any.
+	icmpRules := map[string][2]int{}
+	for _, tc := range []struct {
+		min  any
+		want [2]int
+	}{{0, [2]int{0, -1}}, {nil, [2]int{-1, -1}}} {
+		status, body := raw(t, admin, "POST", "security-group-rules", map[string]any{"security_group_rule": map[string]any{
+			"security_group_id": web.ID, "direction": "ingress", "ethertype": "IPv4", "protocol": "icmp", "port_range_min": tc.min}}, nil)
+		var created struct {
+			SecurityGroupRule rules.SecGroupRule `json:"security_group_rule"`
+		}
+		if status != http.StatusCreated || json.Unmarshal(body, &created) != nil {
+			t.Fatalf("icmp rule: %d %s", status, body)
+		}
+		icmpRules[created.SecurityGroupRule.ID] = tc.want
+	}
 	here, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, SecurityGroups: &[]string{web.ID}}).Extract()
 	must(t, err)
 	elsewhere, err := ports.Create(ctx, admin, ports.CreateOpts{NetworkID: n.ID, SecurityGroups: &[]string{web.ID}}).Extract()
@@ -112,6 +130,11 @@ func TestHostState(t *testing.T) {
 	}
 	if ssh == nil || ssh.PortMin != 22 || ssh.PortMax != 22 || ssh.RemoteGroupID != web.ID || len(ssh.RemoteAddrs) != 2 {
 		t.Fatalf("ssh rule %+v in %+v", ssh, st.SecurityGroups)
+	}
+	for _, rule := range st.SecurityGroups[0].Rules {
+		if want, ok := icmpRules[rule.ID]; ok && [2]int{rule.PortMin, rule.PortMax} != want {
+			t.Fatalf("icmp rule %+v, want type and code %v", rule, want)
+		}
 	}
 
 	// A server build applies its host's dataplane at once (Service.OnBind).
