@@ -229,8 +229,17 @@ func (r *subnetResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if !plan.NoGateway.Equal(state.NoGateway) || !plan.GatewayIP.IsUnknown() && !plan.GatewayIP.Equal(state.GatewayIP) {
 		opts.GatewayIP = gateway(plan)
 	}
-	if len(plan.AllocationPools) > 0 && !equalPools(plan.AllocationPools, state.AllocationPools) {
+	switch {
+	case len(plan.AllocationPools) > 0 && !equalPools(plan.AllocationPools, state.AllocationPools):
 		opts.AllocationPools = pools(plan.AllocationPools)
+	case len(plan.AllocationPools) == 0 && len(state.AllocationPools) > 0:
+		// The blocks were removed: back to the pool Neutron would have
+		// given, around the gateway the subnet has after this update.
+		gw := state.GatewayIP.ValueString()
+		if opts.GatewayIP != nil {
+			gw = *opts.GatewayIP
+		}
+		opts.AllocationPools = defaultPools(plan.CIDR.ValueString(), gw)
 	}
 	s, err := subnets.Update(ctx, nc, state.ID.ValueString(), opts).Extract()
 	if err != nil {
@@ -296,32 +305,10 @@ func setSubnet(m *subnetModel, s *subnets.Subnet) {
 }
 
 // isDefaultPool reports whether s has the one pool Neutron gives a subnet
-// created without pools: every host address of the CIDR except the gateway
-// (and, for IPv4, the broadcast address), split around the gateway.
+// created without pools.
 func isDefaultPool(s *subnets.Subnet) bool {
-	prefix, err := netip.ParsePrefix(s.CIDR)
-	if err != nil {
-		return false
-	}
-	first := prefix.Masked().Addr().Next()
-	last := lastAddr(prefix)
-	if prefix.Addr().Is4() {
-		last = last.Prev()
-	}
-	var want []subnets.AllocationPool
-	gw, err := netip.ParseAddr(s.GatewayIP)
-	switch {
-	case err != nil || !prefix.Contains(gw):
-		want = []subnets.AllocationPool{{Start: first.String(), End: last.String()}}
-	default:
-		if gw != first {
-			want = append(want, subnets.AllocationPool{Start: first.String(), End: gw.Prev().String()})
-		}
-		if gw != last {
-			want = append(want, subnets.AllocationPool{Start: gw.Next().String(), End: last.String()})
-		}
-	}
-	if len(want) != len(s.AllocationPools) {
+	want := defaultPools(s.CIDR, s.GatewayIP)
+	if want == nil || len(want) != len(s.AllocationPools) {
 		return false
 	}
 	for i := range want {
@@ -330,6 +317,33 @@ func isDefaultPool(s *subnets.Subnet) bool {
 		}
 	}
 	return true
+}
+
+// defaultPools is the pool Neutron gives a subnet of cidr created without
+// pools: every host address except the gateway (and, for IPv4, the
+// broadcast address), split around the gateway. It is nil for a bad cidr.
+func defaultPools(cidr, gatewayIP string) []subnets.AllocationPool {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil
+	}
+	first := prefix.Masked().Addr().Next()
+	last := lastAddr(prefix)
+	if prefix.Addr().Is4() {
+		last = last.Prev()
+	}
+	gw, err := netip.ParseAddr(gatewayIP)
+	if err != nil || !prefix.Contains(gw) {
+		return []subnets.AllocationPool{{Start: first.String(), End: last.String()}}
+	}
+	var want []subnets.AllocationPool
+	if gw != first {
+		want = append(want, subnets.AllocationPool{Start: first.String(), End: gw.Prev().String()})
+	}
+	if gw != last {
+		want = append(want, subnets.AllocationPool{Start: gw.Next().String(), End: last.String()})
+	}
+	return want
 }
 
 func lastAddr(p netip.Prefix) netip.Addr {
