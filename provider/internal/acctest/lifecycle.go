@@ -14,7 +14,9 @@ import (
 // Lifecycle is what every resource's acceptance test goes through, in one
 // test case on one cloud: create, with an empty plan right after; import
 // with verify; an in-place update, again with an empty plan after; import
-// with verify again; the resource disappearing behind Terraform's back,
+// with verify again; going back to Create, with an empty plan after (this
+// catches attributes whose removal the provider does not send); the
+// resource disappearing behind Terraform's back,
 // which the next plan must notice; and destroy, after which Get must
 // answer 404.
 type Lifecycle struct {
@@ -70,7 +72,13 @@ func (c *Cloud) Test(t *testing.T, l Lifecycle) {
 			},
 			importStep,
 			{
-				Config:             c.Config(l.Update),
+				Config:            c.Config(l.Create),
+				ConfigStateChecks: l.CreateChecks,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPostRefresh: empty},
+				Check:             CheckExists(l.Resource, l.Get),
+			},
+			{
+				Config:             c.Config(l.Create),
 				Check:              CheckDisappears(l.Resource, l.Delete),
 				ExpectNonEmptyPlan: true,
 			},
