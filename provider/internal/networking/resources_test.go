@@ -89,7 +89,8 @@ resource "stratus_networking_subnet" "test" {
 	cloud.Test(t, acctest.Lifecycle{
 		Resource: res,
 		Create:   config("first", "", true),
-		Update: config("second", `allocation_pool {
+		Update: config("second", `no_gateway = true
+  allocation_pool {
     start = "10.1.0.100"
     end   = "10.1.0.200"
   }`, false),
@@ -100,6 +101,7 @@ resource "stratus_networking_subnet" "test" {
 		},
 		UpdateChecks: []statecheck.StateCheck{
 			value(res, "enable_dhcp", knownvalue.Bool(false)),
+			value(res, "gateway_ip", knownvalue.StringExact("")),
 			value(res, "allocation_pool", knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
 				"start": knownvalue.StringExact("10.1.0.100"), "end": knownvalue.StringExact("10.1.0.200"),
 			})})),

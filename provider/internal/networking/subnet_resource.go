@@ -116,7 +116,8 @@ func (r *subnetResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 }
 
 // ModifyPlan plans an empty gateway for no_gateway, which UseStateForUnknown
-// would otherwise keep from state.
+// would otherwise keep from state, and an unknown one when no_gateway is
+// removed without a gateway_ip: Update then sets Neutron's default.
 func (r *subnetResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -125,6 +126,17 @@ func (r *subnetResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("no_gateway"), &noGateway)...)
 	if noGateway.ValueBool() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("gateway_ip"), types.StringValue(""))...)
+		return
+	}
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var hadNoGateway types.Bool
+	var configured types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("no_gateway"), &hadNoGateway)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("gateway_ip"), &configured)...)
+	if hadNoGateway.ValueBool() && configured.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("gateway_ip"), types.StringUnknown())...)
 	}
 }
 
@@ -226,7 +238,12 @@ func (r *subnetResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 		opts.DNSNameservers = &ns
 	}
-	if !plan.NoGateway.Equal(state.NoGateway) || !plan.GatewayIP.IsUnknown() && !plan.GatewayIP.Equal(state.GatewayIP) {
+	switch {
+	case state.NoGateway.ValueBool() && !plan.NoGateway.ValueBool() && plan.GatewayIP.IsUnknown():
+		// Neutron's default gateway, which an update does not pick itself.
+		gw := firstHost(plan.CIDR.ValueString())
+		opts.GatewayIP = &gw
+	case !plan.NoGateway.Equal(state.NoGateway) || !plan.GatewayIP.IsUnknown() && !plan.GatewayIP.Equal(state.GatewayIP):
 		opts.GatewayIP = gateway(plan)
 	}
 	switch {
@@ -344,6 +361,15 @@ func defaultPools(cidr, gatewayIP string) []subnets.AllocationPool {
 		want = append(want, subnets.AllocationPool{Start: gw.Next().String(), End: last.String()})
 	}
 	return want
+}
+
+// firstHost is the first host address of cidr, Neutron's default gateway.
+func firstHost(cidr string) string {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return ""
+	}
+	return prefix.Masked().Addr().Next().String()
 }
 
 func lastAddr(p netip.Prefix) netip.Addr {
