@@ -262,13 +262,15 @@ resource "stratus_networking_router" "test" {
 `,
 		Update: external + `
 resource "stratus_networking_router" "test" {
-  name                = "tf-acc-router-2"
   external_network_id = stratus_networking_network.public.id
   depends_on          = [stratus_networking_subnet.public]
 }
 `,
 		CreateChecks: []statecheck.StateCheck{value(res, "external_network_id", knownvalue.StringExact(""))},
-		UpdateChecks: []statecheck.StateCheck{value(res, "enable_snat", knownvalue.Bool(true))},
+		UpdateChecks: []statecheck.StateCheck{
+			value(res, "enable_snat", knownvalue.Bool(true)),
+			value(res, "name", knownvalue.StringExact("")),
+		},
 		Get:          func(id string) error { _, err := routers.Get(ctx, nc, id).Extract(); return err },
 		Delete:       func(id string) error { return routers.Delete(ctx, nc, id).ExtractErr() },
 	})
