@@ -135,24 +135,25 @@ func TestAccNetworkingPort(t *testing.T) {
 	cloud := acctest.Start(t)
 	nc := cloud.Network(t)
 	res := "stratus_networking_port.test"
-	config := func(name, ip string, up bool) string {
+	config := func(name, ip string, up, noSecurityGroups bool) string {
 		return lan(2) + fmt.Sprintf(`
 resource "stratus_networking_port" "test" {
-  name           = %q
-  network_id     = stratus_networking_network.lan.id
-  admin_state_up = %t
+  name               = %q
+  network_id         = stratus_networking_network.lan.id
+  admin_state_up     = %t
+  no_security_groups = %t
 
   fixed_ip {
     subnet_id  = stratus_networking_subnet.lan.id
     ip_address = %q
   }
 }
-`, name, up, ip)
+`, name, up, noSecurityGroups, ip)
 	}
 	cloud.Test(t, acctest.Lifecycle{
 		Resource: res,
-		Create:   config("first", "10.2.0.10", true),
-		Update:   config("second", "10.2.0.11", false),
+		Create:   config("first", "10.2.0.10", true, false),
+		Update:   config("second", "10.2.0.11", false, true),
 		CreateChecks: []statecheck.StateCheck{
 			value(res, "all_fixed_ips", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.2.0.10")})),
 			value(res, "mac_address", knownvalue.NotNull()),
@@ -160,6 +161,7 @@ resource "stratus_networking_port" "test" {
 		},
 		UpdateChecks: []statecheck.StateCheck{
 			value(res, "all_fixed_ips", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.2.0.11")})),
+			value(res, "all_security_group_ids", knownvalue.SetSizeExact(0)),
 		},
 		Get:    func(id string) error { _, err := ports.Get(ctx, nc, id).Extract(); return err },
 		Delete: func(id string) error { return ports.Delete(ctx, nc, id).ExtractErr() },
@@ -271,8 +273,8 @@ resource "stratus_networking_router" "test" {
 			value(res, "enable_snat", knownvalue.Bool(true)),
 			value(res, "name", knownvalue.StringExact("")),
 		},
-		Get:          func(id string) error { _, err := routers.Get(ctx, nc, id).Extract(); return err },
-		Delete:       func(id string) error { return routers.Delete(ctx, nc, id).ExtractErr() },
+		Get:    func(id string) error { _, err := routers.Get(ctx, nc, id).Extract(); return err },
+		Delete: func(id string) error { return routers.Delete(ctx, nc, id).ExtractErr() },
 	})
 }
 
