@@ -9,8 +9,11 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/stratus-cloud/stratus/provider/internal/acctest"
@@ -147,14 +150,8 @@ resource "stratus_compute_instance" "test" {
 
 // TestAccComputeInstance_bootFromVolume: a root volume made from an image
 // by block_device_mapping_v2, deleted with the server.
-func TestAccComputeInstance_bootFromVolume(t *testing.T) {
-	cloud := acctest.Start(t)
-	cc := cloud.Compute(t)
-	image := acctest.RandomName("tf-acc-image")
-	imageID := cloud.UploadImage(t, image)
-	res := "stratus_compute_instance.test"
-	config := func(name string) string {
-		return fmt.Sprintf(`
+func bootFromVolumeConfig(name, imageID string) string {
+	return fmt.Sprintf(`
 resource "stratus_compute_instance" "test" {
   name        = %q
   flavor_name = "m1.tiny"
@@ -169,13 +166,73 @@ resource "stratus_compute_instance" "test" {
   }
 }
 `, name, imageID)
-	}
+}
+
+func TestAccComputeInstance_bootFromVolume(t *testing.T) {
+	cloud := acctest.Start(t)
+	cc := cloud.Compute(t)
+	image := acctest.RandomName("tf-acc-image")
+	imageID := cloud.UploadImage(t, image)
+	res := "stratus_compute_instance.test"
 	cloud.Test(t, acctest.Lifecycle{
-		Resource:     res,
-		Create:       config("tf-acc-bfv"),
-		Update:       config("tf-acc-bfv-2"),
+		Resource: res,
+		Create:   bootFromVolumeConfig("tf-acc-bfv", imageID),
+		Update:   bootFromVolumeConfig("tf-acc-bfv-2", imageID),
+		// Block devices are not read back, so an import has none.
 		ImportIgnore: []string{"user_data", "scheduler_hints", "block_device"},
 		Get:          func(id string) error { _, err := servers.Get(acctest.Ctx, cc, id).Extract(); return err },
 		Delete:       func(id string) error { return servers.Delete(acctest.Ctx, cc, id).ExtractErr() },
+	})
+}
+
+// TestAccComputeInstance_importBootFromVolume: importing a server booted
+// from a volume, whose block devices an import cannot know, plans an
+// in-place update that records them, not the server's replacement.
+func TestAccComputeInstance_importBootFromVolume(t *testing.T) {
+	cloud := acctest.Start(t)
+	image := acctest.RandomName("tf-acc-image")
+	imageID := cloud.UploadImage(t, image)
+	res := "stratus_compute_instance.test"
+	config := cloud.Config(bootFromVolumeConfig("tf-acc-bfv-import", imageID))
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config, Check: func(s *terraform.State) error {
+				id = s.RootModule().Resources[res].Primary.ID
+				return nil
+			}},
+			{
+				Config: config, ResourceName: res, ImportState: true, ImportStateKind: resource.ImportBlockWithID,
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+			},
+			// The same through terraform import, applied this time: the
+			// server leaves the state first, and stays.
+			{Config: cloud.Config(`
+removed {
+  from = stratus_compute_instance.test
+  lifecycle {
+    destroy = false
+  }
+}
+`)},
+			{
+				Config: config, ResourceName: res, ImportState: true, ImportStatePersist: true,
+				ImportStateIdFunc: func(*terraform.State) (string, error) { return id, nil },
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("block_device"), knownvalue.ListSizeExact(1)),
+				},
+			},
+		},
 	})
 }
