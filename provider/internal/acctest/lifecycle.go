@@ -1,6 +1,7 @@
 package acctest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
 // Lifecycle is what every resource's acceptance test goes through, in one
@@ -84,6 +86,36 @@ func (c *Cloud) Test(t *testing.T, l Lifecycle) {
 			},
 		},
 	})
+}
+
+// ImportThenApply are steps that create res and what it needs (others),
+// take res out of the state (keeping it), import it, and apply the same
+// configuration: the plan must update res in place, and be empty after.
+func (c *Cloud) ImportThenApply(res, others, resConfig string) []resource.TestStep {
+	config := others + resConfig
+	var id string
+	typ, name, _ := strings.Cut(res, ".")
+	return []resource.TestStep{
+		{
+			Config: c.Config(config),
+			Check: func(s *terraform.State) (err error) {
+				id, err = ID(s, res)
+				return err
+			},
+		},
+		{Config: c.Config(others + fmt.Sprintf("\nremoved {\n  from = %s.%s\n  lifecycle {\n    destroy = false\n  }\n}\n", typ, name))},
+		{
+			Config: c.Config(config), ResourceName: res, ImportState: true, ImportStatePersist: true,
+			ImportStateIdFunc: func(*terraform.State) (string, error) { return id, nil },
+		},
+		{
+			Config: c.Config(config),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+		},
+	}
 }
 
 // Network is an admin networking v2.0 client.

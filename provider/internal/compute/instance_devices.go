@@ -91,9 +91,11 @@ func blockDeviceBlock() schema.ListNestedBlock {
 	}
 }
 
-// importedKey marks, in private state, a server imported without its block
-// devices, which are not read back.
-const importedKey = "block_devices_not_read"
+// importedKey marks, in private state, a server imported and not updated
+// since: its block devices were not read back, and its security_groups are
+// those of all its ports, ports passed in by id included, which neither
+// Nova nor Neutron tell apart from the ports Nova created.
+const importedKey = "imported"
 
 // replaceBlockDevices is RequiresReplace for block_device, except while the
 // server is imported and the list in state is empty only because it was

@@ -19,17 +19,14 @@ import (
 	"github.com/stratus-cloud/stratus/provider/internal/acctest"
 )
 
-// TestAccComputeInstance_networks: NICs by network and by port, read back
-// from Neutron so that the second plan is empty and an import matches; the
-// update changes the security groups in place, on every port.
-func TestAccComputeInstance_networks(t *testing.T) {
-	cloud := acctest.Start(t)
-	cc, nc := cloud.Compute(t), cloud.Network(t)
-	image := acctest.RandomName("tf-acc-image")
-	cloud.UploadImage(t, image)
-	res := "stratus_compute_instance.test"
-	config := func(name, group string) string {
-		return fmt.Sprintf(`
+// networksConfig is a server with a NIC on a port made beforehand (b) and
+// one Nova creates on network a, in security group tf-acc-<group>.
+func networksConfig(name, image, group string) string {
+	return networksBase + networksServer(name, image, group)
+}
+
+// networksBase is what the server of networksConfig needs.
+const networksBase = `
 resource "stratus_networking_network" "a" {
   name = "tf-acc-a"
 }
@@ -60,7 +57,10 @@ resource "stratus_networking_port" "b" {
   network_id = stratus_networking_network.b.id
   depends_on = [stratus_networking_subnet.b]
 }
+`
 
+func networksServer(name, image, group string) string {
+	return fmt.Sprintf(`
 resource "stratus_compute_instance" "test" {
   name            = %q
   image_name      = %q
@@ -81,11 +81,21 @@ resource "stratus_compute_instance" "test" {
   depends_on = [stratus_networking_subnet.a]
 }
 `, name, image, group)
-	}
+}
+
+// TestAccComputeInstance_networks: NICs by network and by port, read back
+// from Neutron so that the second plan is empty and an import matches; the
+// update changes the security groups in place, on every port.
+func TestAccComputeInstance_networks(t *testing.T) {
+	cloud := acctest.Start(t)
+	cc, nc := cloud.Compute(t), cloud.Network(t)
+	image := acctest.RandomName("tf-acc-image")
+	cloud.UploadImage(t, image)
+	res := "stratus_compute_instance.test"
 	cloud.Test(t, acctest.Lifecycle{
 		Resource: res,
-		Create:   config("tf-acc-nics", "web"),
-		Update:   config("tf-acc-nics-2", "db"),
+		Create:   networksConfig("tf-acc-nics", image, "web"),
+		Update:   networksConfig("tf-acc-nics-2", image, "db"),
 		CreateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("fixed_ip_v4"), knownvalue.StringExact("10.20.0.50")),
 			statecheck.ExpectKnownValue(res, tfjsonpath.New("network").AtSliceIndex(1).AtMapKey("name"), knownvalue.StringExact("tf-acc-a")),
@@ -192,49 +202,64 @@ func TestAccComputeInstance_bootFromVolume(t *testing.T) {
 // in-place update that records them, not the server's replacement.
 func TestAccComputeInstance_importBootFromVolume(t *testing.T) {
 	cloud := acctest.Start(t)
+	cc := cloud.Compute(t)
 	image := acctest.RandomName("tf-acc-image")
 	imageID := cloud.UploadImage(t, image)
 	res := "stratus_compute_instance.test"
-	config := cloud.Config(bootFromVolumeConfig("tf-acc-bfv-import", imageID))
-	var id string
+	config := bootFromVolumeConfig("tf-acc-bfv-import", imageID)
+	steps := []resource.TestStep{{
+		Config: cloud.Config(config), ResourceName: res, ImportState: true, ImportStateKind: resource.ImportBlockWithID,
+		ExpectNonEmptyPlan: true,
+		ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+		}},
+	}}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: config, Check: func(s *terraform.State) error {
-				id = s.RootModule().Resources[res].Primary.ID
-				return nil
-			}},
-			{
-				Config: config, ResourceName: res, ImportState: true, ImportStateKind: resource.ImportBlockWithID,
-				ExpectNonEmptyPlan: true,
-				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-				}},
-			},
-			// The same through terraform import, applied this time: the
-			// server leaves the state first, and stays.
-			{Config: cloud.Config(`
-removed {
-  from = stratus_compute_instance.test
-  lifecycle {
-    destroy = false
-  }
+		Steps:                    append(cloud.ImportThenApply(res, "", config), steps...),
+		CheckDestroy: acctest.CheckDestroy("stratus_compute_instance", func(id string) error {
+			_, err := servers.Get(acctest.Ctx, cc, id).Extract()
+			return err
+		}),
+	})
 }
-`)},
-			{
-				Config: config, ResourceName: res, ImportState: true, ImportStatePersist: true,
-				ImportStateIdFunc: func(*terraform.State) (string, error) { return id, nil },
+
+// TestAccComputeInstance_importNetworks: an import reads the groups of all
+// ports, port b's default included; the first apply after it must not take
+// default off port b, which Terraform did not give it.
+func TestAccComputeInstance_importNetworks(t *testing.T) {
+	cloud := acctest.Start(t)
+	cc, nc := cloud.Compute(t), cloud.Network(t)
+	image := acctest.RandomName("tf-acc-image")
+	cloud.UploadImage(t, image)
+	res := "stratus_compute_instance.test"
+	config := networksConfig("tf-acc-nics-import", image, "web")
+	server := networksServer("tf-acc-nics-import", image, "web")
+	portB := func(s *terraform.State) error {
+		id, err := acctest.ID(s, "stratus_networking_port.b")
+		if err != nil {
+			return err
+		}
+		p, err := ports.Get(acctest.Ctx, nc, id).Extract()
+		if err != nil {
+			return err
+		}
+		if len(p.SecurityGroups) != 1 {
+			return fmt.Errorf("port b has security groups %v, want its default", p.SecurityGroups)
+		}
+		return nil
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: append(cloud.ImportThenApply(res, networksBase, server), resource.TestStep{
+			Config: cloud.Config(config), Check: portB,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(res, tfjsonpath.New("security_groups"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("tf-acc-web")})),
 			},
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(res, tfjsonpath.New("block_device"), knownvalue.ListSizeExact(1)),
-				},
-			},
-		},
+		}),
+		CheckDestroy: acctest.CheckDestroy("stratus_compute_instance", func(id string) error {
+			_, err := servers.Get(acctest.Ctx, cc, id).Extract()
+			return err
+		}),
 	})
 }
