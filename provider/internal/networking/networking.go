@@ -78,5 +78,6 @@ func projectOf(projectID, tenantID string) types.String {
 	return types.StringValue(tenantID)
 }
 
-// protocolRE is what Neutron accepts as a rule's protocol.
-var protocolRE = regexp.MustCompile(`^(|any|ah|dccp|egp|esp|gre|hopopt|icmp|igmp|ipip|ipv6-encap|ipv6-frag|ipv6-icmp|icmpv6|ipv6-nonxt|ipv6-opts|ipv6-route|ospf|pgm|rsvp|sctp|tcp|udp|udplite|vrrp|[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$`)
+// protocolRE is what Neutron accepts as a rule's protocol, less `any`,
+// which Neutron stores as no protocol: the state would never match it.
+var protocolRE = regexp.MustCompile(`^(|ah|dccp|egp|esp|gre|hopopt|icmp|igmp|ipip|ipv6-encap|ipv6-frag|ipv6-icmp|icmpv6|ipv6-nonxt|ipv6-opts|ipv6-route|ospf|pgm|rsvp|sctp|tcp|udp|udplite|vrrp|[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$`)

@@ -2,6 +2,7 @@ package networking_test
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -431,5 +432,41 @@ data "stratus_networking_subnet" "lan" {
 				value("data.stratus_networking_network.public", "subnets", knownvalue.ListSizeExact(1)),
 			},
 		}},
+	})
+}
+
+// TestAccNetworkingValidation: values Neutron would store otherwise than
+// given, so that the state never matched, are refused at plan time.
+func TestAccNetworkingValidation(t *testing.T) {
+	cloud := acctest.Start(t)
+	step := func(config, want string) resource.TestStep {
+		return resource.TestStep{Config: cloud.Config(config), PlanOnly: true, ExpectError: regexp.MustCompile(want)}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			step(`
+resource "stratus_networking_subnet" "test" {
+  network_id = "n"
+  cidr       = "10.0.0.1/24"
+}
+`, `host bits set`),
+			step(`
+resource "stratus_networking_secgroup_rule" "test" {
+  security_group_id = "g"
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  remote_ip_prefix  = "192.0.2.7/24"
+}
+`, `host bits set`),
+			step(`
+resource "stratus_networking_secgroup_rule" "test" {
+  security_group_id = "g"
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "any"
+}
+`, `must be a protocol name`),
+		},
 	})
 }

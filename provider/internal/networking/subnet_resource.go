@@ -2,6 +2,7 @@ package networking
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -381,7 +382,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return a
 }
 
-// cidrValidator requires a valid CIDR.
+// cidrValidator requires a valid CIDR without host bits.
 type cidrValidator struct{}
 
 func (cidrValidator) Description(context.Context) string { return "must be a CIDR such as 10.0.0.0/24" }
@@ -392,7 +393,14 @@ func (v cidrValidator) ValidateString(ctx context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := netip.ParsePrefix(req.ConfigValue.ValueString()); err != nil {
+	p, err := netip.ParsePrefix(req.ConfigValue.ValueString())
+	switch {
+	case err != nil:
 		resp.Diagnostics.AddAttributeError(req.Path, "invalid CIDR", v.Description(ctx)+": "+err.Error())
+	case p != p.Masked():
+		// Neutron would store the network address, so the state would
+		// never match the configuration.
+		resp.Diagnostics.AddAttributeError(req.Path, "invalid CIDR",
+			fmt.Sprintf("%s: %s has host bits set; the network is %s", v.Description(ctx), p, p.Masked()))
 	}
 }
