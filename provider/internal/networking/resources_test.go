@@ -173,19 +173,21 @@ func TestAccNetworkingSecgroup(t *testing.T) {
 	cloud := acctest.Start(t)
 	nc := cloud.Network(t)
 	res := "stratus_networking_secgroup.test"
-	config := func(name, desc string) string {
+	config := func(name, desc string, deleteDefaults bool) string {
 		return fmt.Sprintf(`
 resource "stratus_networking_secgroup" "test" {
   name                 = %q
   description          = %q
-  delete_default_rules = true
+  delete_default_rules = %t
 }
-`, name, desc)
+`, name, desc, deleteDefaults)
 	}
 	cloud.Test(t, acctest.Lifecycle{
-		Resource:     res,
-		Create:       config("tf-acc-sg", "first"),
-		Update:       config("tf-acc-sg-2", "second"),
+		Resource: res,
+		Create:   config("tf-acc-sg", "first", true),
+		// delete_default_rules is only used on create: changing it is
+		// recorded in place, and the rules stay deleted.
+		Update:       config("tf-acc-sg-2", "second", false),
 		ImportIgnore: []string{"delete_default_rules"},
 		Get: func(id string) error {
 			g, err := groups.Get(ctx, nc, id).Extract()
