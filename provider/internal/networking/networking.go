@@ -4,9 +4,9 @@
 // association with ports.
 //
 // Neutron applies every change in one request and reports conflicts
-// itself (a rule that exists, an address in use), so these resources wait
-// only where Neutron's state really moves on (ports being deleted) and
-// serialise nothing on the client.
+// itself (a rule that exists, an address in use), so these resources
+// serialise nothing on the client; the one wait is a security group's
+// delete, retried while a port being deleted still uses the group.
 package networking
 
 import (
