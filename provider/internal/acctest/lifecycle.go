@@ -1,6 +1,7 @@
 package acctest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,12 +10,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
 // Lifecycle is what every resource's acceptance test goes through, in one
 // test case on one cloud: create, with an empty plan right after; import
 // with verify; an in-place update, again with an empty plan after; import
-// with verify again; the resource disappearing behind Terraform's back,
+// with verify again; going back to Create, with an empty plan after (this
+// catches attributes whose removal the provider does not send); the
+// resource disappearing behind Terraform's back,
 // which the next plan must notice; and destroy, after which Get must
 // answer 404.
 type Lifecycle struct {
@@ -70,12 +74,48 @@ func (c *Cloud) Test(t *testing.T, l Lifecycle) {
 			},
 			importStep,
 			{
-				Config:             c.Config(l.Update),
+				Config:            c.Config(l.Create),
+				ConfigStateChecks: l.CreateChecks,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPostRefresh: empty},
+				Check:             CheckExists(l.Resource, l.Get),
+			},
+			{
+				Config:             c.Config(l.Create),
 				Check:              CheckDisappears(l.Resource, l.Delete),
 				ExpectNonEmptyPlan: true,
 			},
 		},
 	})
+}
+
+// ImportThenApply are steps that create res and what it needs (others),
+// take res out of the state (keeping it), import it, and apply the same
+// configuration: the plan must update res in place, and be empty after.
+func (c *Cloud) ImportThenApply(res, others, resConfig string) []resource.TestStep {
+	config := others + resConfig
+	var id string
+	typ, name, _ := strings.Cut(res, ".")
+	return []resource.TestStep{
+		{
+			Config: c.Config(config),
+			Check: func(s *terraform.State) (err error) {
+				id, err = ID(s, res)
+				return err
+			},
+		},
+		{Config: c.Config(others + fmt.Sprintf("\nremoved {\n  from = %s.%s\n  lifecycle {\n    destroy = false\n  }\n}\n", typ, name))},
+		{
+			Config: c.Config(config), ResourceName: res, ImportState: true, ImportStatePersist: true,
+			ImportStateIdFunc: func(*terraform.State) (string, error) { return id, nil },
+		},
+		{
+			Config: c.Config(config),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+		},
+	}
 }
 
 // Network is an admin networking v2.0 client.

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -57,8 +56,7 @@ func (r *snapshotResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"description": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""),
 				MarkdownDescription: "Description of the snapshot; changes in place."},
 			"force": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Snapshot the volume even while it is attached (`in-use`). Only used on create. Defaults to `false`.",
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.RequiresReplace()}},
+				MarkdownDescription: "Snapshot the volume even while it is attached (`in-use`). Only used on create: changing it later (or after an import) only records it. Defaults to `false`."},
 			"size": schema.Int64Attribute{Computed: true, MarkdownDescription: "Size of the snapshot in GiB, the volume's when it was taken.",
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
 			"status": schema.StringAttribute{Computed: true, MarkdownDescription: "Cinder status of the snapshot.",

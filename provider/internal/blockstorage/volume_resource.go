@@ -256,8 +256,13 @@ func setVolume(m *volumeModel, v *volumes.Volume) {
 	m.SnapshotID = types.StringValue(v.SnapshotID)
 	m.SourceVolID = types.StringValue(v.SourceVolID)
 	if m.ImageID.IsNull() || m.ImageID.IsUnknown() {
-		// An import: the image the volume was made from, if any.
-		m.ImageID = types.StringValue(v.VolumeImageMetadata["image_id"])
+		// An import: the image the volume was made from, if any. A clone
+		// or a snapshot's volume inherits its source's image metadata
+		// without having been made from the image.
+		m.ImageID = types.StringValue("")
+		if v.SnapshotID == "" && v.SourceVolID == "" {
+			m.ImageID = types.StringValue(v.VolumeImageMetadata["image_id"])
+		}
 	}
 	m.Metadata = tfutil.MapOf(v.Metadata)
 	m.Status = types.StringValue(v.Status)

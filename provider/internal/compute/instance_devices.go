@@ -66,9 +66,10 @@ func networkBlock() schema.ListNestedBlock {
 func blockDeviceBlock() schema.ListNestedBlock {
 	return schema.ListNestedBlock{
 		MarkdownDescription: "A disk of the server (block_device_mapping_v2), such as a root volume made from an image or an existing volume. " +
-			"Changing the list replaces the server. Block devices are not read back, so an import leaves them out. " +
+			"Changing the list replaces the server. Block devices are not read back, so an import leaves them out and " +
+			"the first apply after it records the configured ones in place. " +
 			"Attach volumes to a running server with `stratus_compute_volume_attach` instead.",
-		PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
+		PlanModifiers: []planmodifier.List{replaceBlockDevices()},
 		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 			"source_type": schema.StringAttribute{Required: true,
 				MarkdownDescription: "What the disk is made from: `image`, `volume`, `snapshot` or `blank`.",
@@ -88,6 +89,24 @@ func blockDeviceBlock() schema.ListNestedBlock {
 				MarkdownDescription: "Volume type of a new volume; the default type when empty."},
 		}},
 	}
+}
+
+// importedKey marks, in private state, a server imported and not updated
+// since: its block devices were not read back, and its security_groups are
+// those of all its ports, ports passed in by id included, which neither
+// Nova nor Neutron tell apart from the ports Nova created.
+const importedKey = "imported"
+
+// replaceBlockDevices is RequiresReplace for block_device, except while the
+// server is imported and the list in state is empty only because it was
+// not read: then the configured list is recorded in place.
+func replaceBlockDevices() planmodifier.List {
+	const why = "Changing the list replaces the server, except when an imported server gets its block devices recorded."
+	return listplanmodifier.RequiresReplaceIf(func(ctx context.Context, req planmodifier.ListRequest, resp *listplanmodifier.RequiresReplaceIfFuncResponse) {
+		imported, diags := req.Private.GetKey(ctx, importedKey)
+		resp.Diagnostics.Append(diags...)
+		resp.RequiresReplace = imported == nil || len(req.StateValue.Elements()) > 0
+	}, why, why)
 }
 
 // createNetworks turns network blocks into Nova's networks, looking up

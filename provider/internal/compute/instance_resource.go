@@ -171,7 +171,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				MarkdownDescription: "Names of the security groups of the ports Nova creates for the server; the project's `default` when not set. " +
 					"At creation, ports given in `network { port }` keep their own groups (set them on `stratus_networking_port`). " +
 					"Changing the set updates the server in place with Nova's `addSecurityGroup` and `removeSecurityGroup` actions, " +
-					"which add or remove a group on every port of the server, those given in `network { port }` included.",
+					"which add or remove a group on every port of the server, those given in `network { port }` included. " +
+					"An import reads the groups of every port; the first apply after it only adds groups, so ports given by id keep theirs.",
 			},
 			"access_ip_v4": schema.StringAttribute{
 				Computed: true, PlanModifiers: keep,
@@ -577,6 +578,12 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
+// ImportState imports by id and marks the server as imported (importedKey).
+func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	r.ResourceBase.ImportState(ctx, req, resp)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, []byte("true"))...)
+}
+
 func (r *instanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state instanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -625,6 +632,13 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if !plan.SecurityGroups.IsUnknown() && !plan.SecurityGroups.Equal(state.SecurityGroups) {
 		have := tfutil.Strings(ctx, state.SecurityGroups, &resp.Diagnostics)
 		want := tfutil.Strings(ctx, plan.SecurityGroups, &resp.Diagnostics)
+		imported, diags := req.Private.GetKey(ctx, importedKey)
+		resp.Diagnostics.Append(diags...)
+		if imported != nil {
+			// The imported groups include those of ports passed in by id,
+			// which Nova's removeSecurityGroup would strip: only add.
+			have = slices.DeleteFunc(have, func(g string) bool { return !slices.Contains(want, g) })
+		}
 		if err := changeSecurityGroups(ctx, cc, id, have, want); err != nil {
 			resp.Diagnostics.AddError("changing the security groups of Instance ("+id+")", err.Error())
 			return
@@ -636,6 +650,8 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
+	// The state now has the configured block devices and groups.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, nil)...)
 	plan.ID = state.ID
 	if !r.read(ctx, cc, ic, &plan, &resp.Diagnostics) {
 		resp.Diagnostics.AddError("reading Instance ("+id+")", "the server disappeared during the update")

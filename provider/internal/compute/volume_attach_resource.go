@@ -55,7 +55,7 @@ func (r *volumeAttachResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				MarkdownDescription: "Id of the volume."},
 			"device": schema.StringAttribute{Optional: true, Computed: true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace(), stringplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "Device name in the guest, such as `/dev/vdb`; the next free one when not set."},
+				MarkdownDescription: "Device name in the guest, such as `/dev/vdb`; the next free one when not set. Nova may name the device otherwise than asked (the guest's kernel picks the name); the configured name is kept."},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Delete: true}),
@@ -82,7 +82,12 @@ func (r *volumeAttachResource) Create(ctx context.Context, req resource.CreateRe
 		resp.Diagnostics.AddError("attaching Volume ("+volume+") to Instance ("+server+")", err.Error())
 		return
 	}
-	plan.ID, plan.Device = types.StringValue(server+"/"+volume), types.StringValue(a.Device)
+	plan.ID = types.StringValue(server + "/" + volume)
+	if known(plan.Device) == "" {
+		// Nova may name the device otherwise than asked: a configured
+		// name is kept.
+		plan.Device = types.StringValue(a.Device)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	if _, err := blockstorage.WaitVolume(ctx, bc, volume, "in-use"); err != nil {
 		resp.Diagnostics.AddError("waiting for Volume ("+volume+") to be attached", err.Error())
@@ -106,7 +111,10 @@ func (r *volumeAttachResource) Read(ctx context.Context, req resource.ReadReques
 	if tfutil.Gone(ctx, err, resp, "Volume Attachment ("+state.ID.ValueString()+")") {
 		return
 	}
-	state.InstanceID, state.VolumeID, state.Device = types.StringValue(server), types.StringValue(a.VolumeID), types.StringValue(a.Device)
+	state.InstanceID, state.VolumeID = types.StringValue(server), types.StringValue(a.VolumeID)
+	if state.Device.ValueString() == "" {
+		state.Device = types.StringValue(a.Device)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 

@@ -4,9 +4,9 @@
 // association with ports.
 //
 // Neutron applies every change in one request and reports conflicts
-// itself (a rule that exists, an address in use), so these resources wait
-// only where Neutron's state really moves on (ports being deleted) and
-// serialise nothing on the client.
+// itself (a rule that exists, an address in use), so these resources
+// serialise nothing on the client; the one wait is a security group's
+// delete, retried while a port being deleted still uses the group.
 package networking
 
 import (
@@ -78,5 +78,6 @@ func projectOf(projectID, tenantID string) types.String {
 	return types.StringValue(tenantID)
 }
 
-// protocolRE is what Neutron accepts as a rule's protocol.
-var protocolRE = regexp.MustCompile(`^(|any|ah|dccp|egp|esp|gre|hopopt|icmp|igmp|ipip|ipv6-encap|ipv6-frag|ipv6-icmp|icmpv6|ipv6-nonxt|ipv6-opts|ipv6-route|ospf|pgm|rsvp|sctp|tcp|udp|udplite|vrrp|[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$`)
+// protocolRE is what Neutron accepts as a rule's protocol, less `any`,
+// which Neutron stores as no protocol: the state would never match it.
+var protocolRE = regexp.MustCompile(`^(|ah|dccp|egp|esp|gre|hopopt|icmp|igmp|ipip|ipv6-encap|ipv6-frag|ipv6-icmp|icmpv6|ipv6-nonxt|ipv6-opts|ipv6-route|ospf|pgm|rsvp|sctp|tcp|udp|udplite|vrrp|[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$`)

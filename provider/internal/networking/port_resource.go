@@ -2,7 +2,10 @@ package networking
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/boolvalidator"
@@ -254,7 +257,18 @@ func (r *portResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	if !plan.NoSecurityGroups.Equal(state.NoSecurityGroups) || !plan.SecurityGroupIDs.IsUnknown() && !plan.SecurityGroupIDs.Equal(state.SecurityGroupIDs) {
 		var sgs []string
-		if !plan.NoSecurityGroups.ValueBool() {
+		switch {
+		case plan.NoSecurityGroups.ValueBool():
+		case plan.SecurityGroupIDs.IsUnknown():
+			// no_security_groups turned off without ids: Neutron's default
+			// again, which an update does not pick itself.
+			id, err := defaultGroup(ctx, nc, state.TenantID.ValueString())
+			if err != nil {
+				resp.Diagnostics.AddError("finding the default Security Group of project "+state.TenantID.ValueString(), err.Error())
+				return
+			}
+			sgs = []string{id}
+		default:
 			sgs = tfutil.Strings(ctx, plan.SecurityGroupIDs, &resp.Diagnostics)
 		}
 		if sgs == nil {
@@ -272,6 +286,22 @@ func (r *portResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	setPort(&plan, p, false)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// defaultGroup is the id of the security group named default of project.
+func defaultGroup(ctx context.Context, nc *gophercloud.ServiceClient, project string) (string, error) {
+	pages, err := groups.List(nc, groups.ListOpts{Name: "default", ProjectID: project}).AllPages(ctx)
+	if err != nil {
+		return "", err
+	}
+	gs, err := groups.ExtractGroups(pages)
+	if err != nil {
+		return "", err
+	}
+	if len(gs) != 1 {
+		return "", fmt.Errorf("%d groups named default", len(gs))
+	}
+	return gs[0].ID, nil
 }
 
 func equalFixedIPs(a, b []fixedIPModel) bool {

@@ -2,6 +2,7 @@ package networking_test
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -89,7 +90,8 @@ resource "stratus_networking_subnet" "test" {
 	cloud.Test(t, acctest.Lifecycle{
 		Resource: res,
 		Create:   config("first", "", true),
-		Update: config("second", `allocation_pool {
+		Update: config("second", `no_gateway = true
+  allocation_pool {
     start = "10.1.0.100"
     end   = "10.1.0.200"
   }`, false),
@@ -100,6 +102,7 @@ resource "stratus_networking_subnet" "test" {
 		},
 		UpdateChecks: []statecheck.StateCheck{
 			value(res, "enable_dhcp", knownvalue.Bool(false)),
+			value(res, "gateway_ip", knownvalue.StringExact("")),
 			value(res, "allocation_pool", knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
 				"start": knownvalue.StringExact("10.1.0.100"), "end": knownvalue.StringExact("10.1.0.200"),
 			})})),
@@ -133,24 +136,25 @@ func TestAccNetworkingPort(t *testing.T) {
 	cloud := acctest.Start(t)
 	nc := cloud.Network(t)
 	res := "stratus_networking_port.test"
-	config := func(name, ip string, up bool) string {
+	config := func(name, ip string, up, noSecurityGroups bool) string {
 		return lan(2) + fmt.Sprintf(`
 resource "stratus_networking_port" "test" {
-  name           = %q
-  network_id     = stratus_networking_network.lan.id
-  admin_state_up = %t
+  name               = %q
+  network_id         = stratus_networking_network.lan.id
+  admin_state_up     = %t
+  no_security_groups = %t
 
   fixed_ip {
     subnet_id  = stratus_networking_subnet.lan.id
     ip_address = %q
   }
 }
-`, name, up, ip)
+`, name, up, noSecurityGroups, ip)
 	}
 	cloud.Test(t, acctest.Lifecycle{
 		Resource: res,
-		Create:   config("first", "10.2.0.10", true),
-		Update:   config("second", "10.2.0.11", false),
+		Create:   config("first", "10.2.0.10", true, false),
+		Update:   config("second", "10.2.0.11", false, true),
 		CreateChecks: []statecheck.StateCheck{
 			value(res, "all_fixed_ips", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.2.0.10")})),
 			value(res, "mac_address", knownvalue.NotNull()),
@@ -158,6 +162,7 @@ resource "stratus_networking_port" "test" {
 		},
 		UpdateChecks: []statecheck.StateCheck{
 			value(res, "all_fixed_ips", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.2.0.11")})),
+			value(res, "all_security_group_ids", knownvalue.SetSizeExact(0)),
 		},
 		Get:    func(id string) error { _, err := ports.Get(ctx, nc, id).Extract(); return err },
 		Delete: func(id string) error { return ports.Delete(ctx, nc, id).ExtractErr() },
@@ -168,19 +173,21 @@ func TestAccNetworkingSecgroup(t *testing.T) {
 	cloud := acctest.Start(t)
 	nc := cloud.Network(t)
 	res := "stratus_networking_secgroup.test"
-	config := func(name, desc string) string {
+	config := func(name, desc string, deleteDefaults bool) string {
 		return fmt.Sprintf(`
 resource "stratus_networking_secgroup" "test" {
   name                 = %q
   description          = %q
-  delete_default_rules = true
+  delete_default_rules = %t
 }
-`, name, desc)
+`, name, desc, deleteDefaults)
 	}
 	cloud.Test(t, acctest.Lifecycle{
-		Resource:     res,
-		Create:       config("tf-acc-sg", "first"),
-		Update:       config("tf-acc-sg-2", "second"),
+		Resource: res,
+		Create:   config("tf-acc-sg", "first", true),
+		// delete_default_rules is only used on create: changing it is
+		// recorded in place, and the rules stay deleted.
+		Update:       config("tf-acc-sg-2", "second", false),
 		ImportIgnore: []string{"delete_default_rules"},
 		Get: func(id string) error {
 			g, err := groups.Get(ctx, nc, id).Extract()
@@ -260,15 +267,17 @@ resource "stratus_networking_router" "test" {
 `,
 		Update: external + `
 resource "stratus_networking_router" "test" {
-  name                = "tf-acc-router-2"
   external_network_id = stratus_networking_network.public.id
   depends_on          = [stratus_networking_subnet.public]
 }
 `,
 		CreateChecks: []statecheck.StateCheck{value(res, "external_network_id", knownvalue.StringExact(""))},
-		UpdateChecks: []statecheck.StateCheck{value(res, "enable_snat", knownvalue.Bool(true))},
-		Get:          func(id string) error { _, err := routers.Get(ctx, nc, id).Extract(); return err },
-		Delete:       func(id string) error { return routers.Delete(ctx, nc, id).ExtractErr() },
+		UpdateChecks: []statecheck.StateCheck{
+			value(res, "enable_snat", knownvalue.Bool(true)),
+			value(res, "name", knownvalue.StringExact("")),
+		},
+		Get:    func(id string) error { _, err := routers.Get(ctx, nc, id).Extract(); return err },
+		Delete: func(id string) error { return routers.Delete(ctx, nc, id).ExtractErr() },
 	})
 }
 
@@ -425,5 +434,41 @@ data "stratus_networking_subnet" "lan" {
 				value("data.stratus_networking_network.public", "subnets", knownvalue.ListSizeExact(1)),
 			},
 		}},
+	})
+}
+
+// TestAccNetworkingValidation: values Neutron would store otherwise than
+// given, so that the state never matched, are refused at plan time.
+func TestAccNetworkingValidation(t *testing.T) {
+	cloud := acctest.Start(t)
+	step := func(config, want string) resource.TestStep {
+		return resource.TestStep{Config: cloud.Config(config), PlanOnly: true, ExpectError: regexp.MustCompile(want)}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			step(`
+resource "stratus_networking_subnet" "test" {
+  network_id = "n"
+  cidr       = "10.0.0.1/24"
+}
+`, `host bits set`),
+			step(`
+resource "stratus_networking_secgroup_rule" "test" {
+  security_group_id = "g"
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  remote_ip_prefix  = "192.0.2.7/24"
+}
+`, `host bits set`),
+			step(`
+resource "stratus_networking_secgroup_rule" "test" {
+  security_group_id = "g"
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "any"
+}
+`, `must be a protocol name`),
+		},
 	})
 }

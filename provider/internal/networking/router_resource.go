@@ -133,7 +133,8 @@ func (r *routerResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if nc == nil {
 		return
 	}
-	opts := routers.UpdateOpts{Name: plan.Name.ValueString()}
+	opts := routerUpdate{UpdateOpts: routers.UpdateOpts{Name: plan.Name.ValueString()}}
+	opts.setName = !plan.Name.Equal(state.Name)
 	if !plan.Description.Equal(state.Description) {
 		opts.Description = plan.Description.ValueStringPointer()
 	}
@@ -150,6 +151,22 @@ func (r *routerResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	setRouter(&plan, rt)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// routerUpdate is routers.UpdateOpts that can also clear the name, which
+// UpdateOpts leaves out of the body when empty.
+type routerUpdate struct {
+	routers.UpdateOpts
+	setName bool
+}
+
+func (o routerUpdate) ToRouterUpdateMap() (map[string]any, error) {
+	m, err := o.UpdateOpts.ToRouterUpdateMap()
+	if err != nil || !o.setName {
+		return m, err
+	}
+	m["router"].(map[string]any)["name"] = o.Name
+	return m, nil
 }
 
 func (r *routerResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

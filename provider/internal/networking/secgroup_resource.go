@@ -13,8 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -64,8 +62,7 @@ func (r *secgroupResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"description": descriptionAttr("security group"),
 			"delete_default_rules": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Delete the egress rules Neutron adds to a new group, so that only the rules in Terraform apply. Changing it replaces the group. Defaults to `false`.",
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Delete the egress rules Neutron adds to a new group, so that only the rules in Terraform apply. Only used on create: changing it later (or after an import) only records it. Defaults to `false`.",
 			},
 			"tenant_id": tenantAttr("security group"),
 		},

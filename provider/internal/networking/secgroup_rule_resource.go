@@ -87,7 +87,7 @@ func (r *secgroupRuleResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"port_range_min": port("Lowest port (or ICMP type) allowed; any when 0."),
 			"port_range_max": port("Highest port (or ICMP code) allowed; any when 0."),
 			"remote_ip_prefix": optional("CIDR the traffic must come from (ingress) or go to (egress); anywhere when empty.",
-				stringvalidator.ConflictsWith(path.MatchRoot("remote_group_id"))),
+				stringvalidator.ConflictsWith(path.MatchRoot("remote_group_id")), cidrValidator{}),
 			"remote_group_id": optional("Security group whose ports the traffic must come from or go to."),
 			"description":     optional("Description of the rule."),
 			"tenant_id":       tenantAttr("rule"),

@@ -2,6 +2,7 @@ package networking
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -116,7 +117,8 @@ func (r *subnetResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 }
 
 // ModifyPlan plans an empty gateway for no_gateway, which UseStateForUnknown
-// would otherwise keep from state.
+// would otherwise keep from state, and an unknown one when no_gateway is
+// removed without a gateway_ip: Update then sets Neutron's default.
 func (r *subnetResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -125,6 +127,17 @@ func (r *subnetResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("no_gateway"), &noGateway)...)
 	if noGateway.ValueBool() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("gateway_ip"), types.StringValue(""))...)
+		return
+	}
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var hadNoGateway types.Bool
+	var configured types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("no_gateway"), &hadNoGateway)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("gateway_ip"), &configured)...)
+	if hadNoGateway.ValueBool() && configured.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("gateway_ip"), types.StringUnknown())...)
 	}
 }
 
@@ -226,11 +239,25 @@ func (r *subnetResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 		opts.DNSNameservers = &ns
 	}
-	if !plan.NoGateway.Equal(state.NoGateway) || !plan.GatewayIP.IsUnknown() && !plan.GatewayIP.Equal(state.GatewayIP) {
+	switch {
+	case state.NoGateway.ValueBool() && !plan.NoGateway.ValueBool() && plan.GatewayIP.IsUnknown():
+		// Neutron's default gateway, which an update does not pick itself.
+		gw := firstHost(plan.CIDR.ValueString())
+		opts.GatewayIP = &gw
+	case !plan.NoGateway.Equal(state.NoGateway) || !plan.GatewayIP.IsUnknown() && !plan.GatewayIP.Equal(state.GatewayIP):
 		opts.GatewayIP = gateway(plan)
 	}
-	if len(plan.AllocationPools) > 0 && !equalPools(plan.AllocationPools, state.AllocationPools) {
+	switch {
+	case len(plan.AllocationPools) > 0 && !equalPools(plan.AllocationPools, state.AllocationPools):
 		opts.AllocationPools = pools(plan.AllocationPools)
+	case len(plan.AllocationPools) == 0 && len(state.AllocationPools) > 0:
+		// The blocks were removed: back to the pool Neutron would have
+		// given, around the gateway the subnet has after this update.
+		gw := state.GatewayIP.ValueString()
+		if opts.GatewayIP != nil {
+			gw = *opts.GatewayIP
+		}
+		opts.AllocationPools = defaultPools(plan.CIDR.ValueString(), gw)
 	}
 	s, err := subnets.Update(ctx, nc, state.ID.ValueString(), opts).Extract()
 	if err != nil {
@@ -296,32 +323,10 @@ func setSubnet(m *subnetModel, s *subnets.Subnet) {
 }
 
 // isDefaultPool reports whether s has the one pool Neutron gives a subnet
-// created without pools: every host address of the CIDR except the gateway
-// (and, for IPv4, the broadcast address), split around the gateway.
+// created without pools.
 func isDefaultPool(s *subnets.Subnet) bool {
-	prefix, err := netip.ParsePrefix(s.CIDR)
-	if err != nil {
-		return false
-	}
-	first := prefix.Masked().Addr().Next()
-	last := lastAddr(prefix)
-	if prefix.Addr().Is4() {
-		last = last.Prev()
-	}
-	var want []subnets.AllocationPool
-	gw, err := netip.ParseAddr(s.GatewayIP)
-	switch {
-	case err != nil || !prefix.Contains(gw):
-		want = []subnets.AllocationPool{{Start: first.String(), End: last.String()}}
-	default:
-		if gw != first {
-			want = append(want, subnets.AllocationPool{Start: first.String(), End: gw.Prev().String()})
-		}
-		if gw != last {
-			want = append(want, subnets.AllocationPool{Start: gw.Next().String(), End: last.String()})
-		}
-	}
-	if len(want) != len(s.AllocationPools) {
+	want := defaultPools(s.CIDR, s.GatewayIP)
+	if want == nil || len(want) != len(s.AllocationPools) {
 		return false
 	}
 	for i := range want {
@@ -330,6 +335,42 @@ func isDefaultPool(s *subnets.Subnet) bool {
 		}
 	}
 	return true
+}
+
+// defaultPools is the pool Neutron gives a subnet of cidr created without
+// pools: every host address except the gateway (and, for IPv4, the
+// broadcast address), split around the gateway. It is nil for a bad cidr.
+func defaultPools(cidr, gatewayIP string) []subnets.AllocationPool {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil
+	}
+	first := prefix.Masked().Addr().Next()
+	last := lastAddr(prefix)
+	if prefix.Addr().Is4() {
+		last = last.Prev()
+	}
+	gw, err := netip.ParseAddr(gatewayIP)
+	if err != nil || !prefix.Contains(gw) {
+		return []subnets.AllocationPool{{Start: first.String(), End: last.String()}}
+	}
+	var want []subnets.AllocationPool
+	if gw != first {
+		want = append(want, subnets.AllocationPool{Start: first.String(), End: gw.Prev().String()})
+	}
+	if gw != last {
+		want = append(want, subnets.AllocationPool{Start: gw.Next().String(), End: last.String()})
+	}
+	return want
+}
+
+// firstHost is the first host address of cidr, Neutron's default gateway.
+func firstHost(cidr string) string {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return ""
+	}
+	return prefix.Masked().Addr().Next().String()
 }
 
 func lastAddr(p netip.Prefix) netip.Addr {
@@ -341,7 +382,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return a
 }
 
-// cidrValidator requires a valid CIDR.
+// cidrValidator requires a valid CIDR without host bits.
 type cidrValidator struct{}
 
 func (cidrValidator) Description(context.Context) string { return "must be a CIDR such as 10.0.0.0/24" }
@@ -352,7 +393,14 @@ func (v cidrValidator) ValidateString(ctx context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := netip.ParsePrefix(req.ConfigValue.ValueString()); err != nil {
+	p, err := netip.ParsePrefix(req.ConfigValue.ValueString())
+	switch {
+	case err != nil:
 		resp.Diagnostics.AddAttributeError(req.Path, "invalid CIDR", v.Description(ctx)+": "+err.Error())
+	case p != p.Masked():
+		// Neutron would store the network address, so the state would
+		// never match the configuration.
+		resp.Diagnostics.AddAttributeError(req.Path, "invalid CIDR",
+			fmt.Sprintf("%s: %s has host bits set; the network is %s", v.Description(ctx), p, p.Masked()))
 	}
 }

@@ -26,30 +26,55 @@ func AdminProjectID(t testing.TB, cloud *acctest.Cloud) string {
 }
 
 // RaiseComputeQuotas lifts the admin project's instance, core and RAM
-// quotas above what servers servers of one vCPU need.
+// quotas above what servers servers of one vCPU need, never lowering one.
 func RaiseComputeQuotas(t testing.TB, cloud *acctest.Cloud, servers int) {
 	t.Helper()
-	n, ram := servers*2, servers*4096
-	_, err := computequotas.Update(acctest.Ctx, cloud.Compute(t), AdminProjectID(t, cloud),
-		computequotas.UpdateOpts{Instances: &n, Cores: &n, RAM: &ram}).Extract()
+	cc, project := cloud.Compute(t), AdminProjectID(t, cloud)
+	q, err := computequotas.Get(acctest.Ctx, cc, project).Extract()
 	if err != nil {
+		t.Fatal(err)
+	}
+	n, cores, ram := atLeast(q.Instances, servers*2), atLeast(q.Cores, servers*2), atLeast(q.RAM, servers*4096)
+	if _, err := computequotas.Update(acctest.Ctx, cc, project,
+		computequotas.UpdateOpts{Instances: &n, Cores: &cores, RAM: &ram}).Extract(); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// atLeast is quota cur raised to need: unlimited (negative) or higher
+// quotas stay.
+func atLeast(cur, need int) int {
+	if cur < 0 {
+		return cur
+	}
+	return max(cur, need)
+}
+
 // RaiseQuotas lifts the admin project's compute, network and block
-// storage quotas above what a quickstart of servers servers needs.
+// storage quotas above what a quickstart of servers servers needs, never
+// lowering one.
 func RaiseQuotas(t testing.TB, cloud *acctest.Cloud, servers int) {
 	t.Helper()
 	RaiseComputeQuotas(t, cloud, servers)
 	project := AdminProjectID(t, cloud)
 	n, big := servers*2, servers*100
-	if _, err := networkquotas.Update(acctest.Ctx, cloud.Network(t), project,
-		networkquotas.UpdateOpts{Port: &n, FloatingIP: &n, SecurityGroupRule: &big}).Extract(); err != nil {
+	nc, bc := cloud.Network(t), cloud.BlockStorage(t)
+	nq, err := networkquotas.Get(acctest.Ctx, nc, project).Extract()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := quotasets.Update(acctest.Ctx, cloud.BlockStorage(t), project,
-		quotasets.UpdateOpts{Volumes: &n, Gigabytes: &big}).Extract(); err != nil {
+	ports, fips, rules := atLeast(nq.Port, n), atLeast(nq.FloatingIP, n), atLeast(nq.SecurityGroupRule, big)
+	if _, err := networkquotas.Update(acctest.Ctx, nc, project,
+		networkquotas.UpdateOpts{Port: &ports, FloatingIP: &fips, SecurityGroupRule: &rules}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	bq, err := quotasets.Get(acctest.Ctx, bc, project).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	volumes, gigabytes := atLeast(bq.Volumes, n), atLeast(bq.Gigabytes, big)
+	if _, err := quotasets.Update(acctest.Ctx, bc, project,
+		quotasets.UpdateOpts{Volumes: &volumes, Gigabytes: &gigabytes}).Extract(); err != nil {
 		t.Fatal(err)
 	}
 }
