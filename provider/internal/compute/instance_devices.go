@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -171,8 +173,8 @@ func blockDevices(blocks []blockDeviceModel) []servers.BlockDevice {
 // readNetworks fills the network blocks from the server's ports: each
 // block takes the port it names, else the first unclaimed port on its
 // network, else the next unclaimed port. With no blocks (an import) there
-// is one block per port.
-func readNetworks(ctx context.Context, nc *gophercloud.ServiceClient, serverID string, blocks []instanceNetworkModel, imported bool) ([]instanceNetworkModel, error) {
+// is one block per port, in the server's NIC order (os-interface's).
+func readNetworks(ctx context.Context, cc, nc *gophercloud.ServiceClient, serverID string, blocks []instanceNetworkModel, imported bool) ([]instanceNetworkModel, error) {
 	page, err := ports.List(nc, ports.ListOpts{DeviceID: serverID}).AllPages(ctx)
 	if err != nil {
 		return nil, err
@@ -182,6 +184,9 @@ func readNetworks(ctx context.Context, nc *gophercloud.ServiceClient, serverID s
 		return nil, err
 	}
 	if imported {
+		if list, err = inNICOrder(ctx, cc, serverID, list); err != nil {
+			return nil, err
+		}
 		blocks = make([]instanceNetworkModel, len(list))
 		for i := range blocks {
 			blocks[i] = instanceNetworkModel{Port: types.StringValue(list[i].ID)}
@@ -237,4 +242,23 @@ func firstIPv4(ips []ports.IP) string {
 		}
 	}
 	return ""
+}
+
+// inNICOrder sorts a server's ports as its NICs are, which Nova's
+// os-interface lists in order.
+func inNICOrder(ctx context.Context, cc *gophercloud.ServiceClient, serverID string, list []ports.Port) ([]ports.Port, error) {
+	page, err := attachinterfaces.List(cc, serverID).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nics, err := attachinterfaces.ExtractInterfaces(page)
+	if err != nil {
+		return nil, err
+	}
+	rank := map[string]int{}
+	for i, nic := range nics {
+		rank[nic.PortID] = i
+	}
+	slices.SortStableFunc(list, func(a, b ports.Port) int { return rank[a.ID] - rank[b.ID] })
+	return list, nil
 }

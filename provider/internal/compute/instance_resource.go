@@ -552,7 +552,12 @@ func (r *instanceResource) readNetworks(ctx context.Context, id string, m *insta
 		diags.AddError("finding the network service", err.Error())
 		return
 	}
-	nets, err := readNetworks(ctx, nc, id, m.Network, imported)
+	cc, err := r.Provider().Compute()
+	if err != nil {
+		diags.AddError("finding the compute service", err.Error())
+		return
+	}
+	nets, err := readNetworks(ctx, cc, nc, id, m.Network, imported)
 	if err != nil {
 		diags.AddError("reading the ports of Instance ("+id+")", err.Error())
 		return
