@@ -124,8 +124,8 @@ func (r *volumeResource) Create(ctx context.Context, req resource.CreateRequest,
 		Name:             plan.Name.ValueString(),
 		Description:      plan.Description.ValueString(),
 		Size:             int(plan.Size.ValueInt64()),
-		VolumeType:       known(plan.VolumeType),
-		AvailabilityZone: known(plan.AvailabilityZone),
+		VolumeType:       tfutil.Known(plan.VolumeType),
+		AvailabilityZone: tfutil.Known(plan.AvailabilityZone),
 		ImageID:          plan.ImageID.ValueString(),
 		SnapshotID:       plan.SnapshotID.ValueString(),
 		SourceVolID:      plan.SourceVolID.ValueString(),
@@ -145,13 +145,6 @@ func (r *volumeResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	setVolume(&plan, v)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-}
-
-func known(v types.String) string {
-	if v.IsUnknown() {
-		return ""
-	}
-	return v.ValueString()
 }
 
 func (r *volumeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/stratus-cloud/stratus/provider/internal/tfutil"
 )
 
 // instanceNetworkModel is one `network` block: a NIC of the server.
@@ -116,9 +117,9 @@ func replaceBlockDevices() planmodifier.List {
 func createNetworks(ctx context.Context, nc *gophercloud.ServiceClient, blocks []instanceNetworkModel) ([]servers.Network, error) {
 	var out []servers.Network
 	for _, b := range blocks {
-		n := servers.Network{UUID: known(b.UUID), Port: known(b.Port), FixedIP: known(b.FixedIPv4)}
-		if n.UUID == "" && n.Port == "" && known(b.Name) != "" {
-			id, err := networkIDByName(ctx, nc, known(b.Name))
+		n := servers.Network{UUID: tfutil.Known(b.UUID), Port: tfutil.Known(b.Port), FixedIP: tfutil.Known(b.FixedIPv4)}
+		if n.UUID == "" && n.Port == "" && tfutil.Known(b.Name) != "" {
+			id, err := networkIDByName(ctx, nc, tfutil.Known(b.Name))
 			if err != nil {
 				return nil, err
 			}
@@ -130,13 +131,6 @@ func createNetworks(ctx context.Context, nc *gophercloud.ServiceClient, blocks [
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-func known(v types.String) string {
-	if v.IsUnknown() {
-		return ""
-	}
-	return v.ValueString()
 }
 
 func networkIDByName(ctx context.Context, nc *gophercloud.ServiceClient, name string) (string, error) {
@@ -207,10 +201,10 @@ func readNetworks(ctx context.Context, cc, nc *gophercloud.ServiceClient, server
 	for i, b := range blocks {
 		var p *ports.Port
 		switch {
-		case known(b.Port) != "":
-			p = pick(func(p ports.Port) bool { return p.ID == known(b.Port) })
-		case known(b.UUID) != "":
-			p = pick(func(p ports.Port) bool { return p.NetworkID == known(b.UUID) })
+		case tfutil.Known(b.Port) != "":
+			p = pick(func(p ports.Port) bool { return p.ID == tfutil.Known(b.Port) })
+		case tfutil.Known(b.UUID) != "":
+			p = pick(func(p ports.Port) bool { return p.NetworkID == tfutil.Known(b.UUID) })
 		}
 		if p == nil {
 			p = pick(func(ports.Port) bool { return true })

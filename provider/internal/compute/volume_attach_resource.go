@@ -77,13 +77,13 @@ func (r *volumeAttachResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	server, volume := plan.InstanceID.ValueString(), plan.VolumeID.ValueString()
-	a, err := volumeattach.Create(ctx, cc, server, volumeattach.CreateOpts{VolumeID: volume, Device: known(plan.Device)}).Extract()
+	a, err := volumeattach.Create(ctx, cc, server, volumeattach.CreateOpts{VolumeID: volume, Device: tfutil.Known(plan.Device)}).Extract()
 	if err != nil {
 		resp.Diagnostics.AddError("attaching Volume ("+volume+") to Instance ("+server+")", err.Error())
 		return
 	}
 	plan.ID = types.StringValue(server + "/" + volume)
-	if known(plan.Device) == "" {
+	if tfutil.Known(plan.Device) == "" {
 		// Nova may name the device otherwise than asked: a configured
 		// name is kept.
 		plan.Device = types.StringValue(a.Device)

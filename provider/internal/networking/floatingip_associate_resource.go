@@ -80,7 +80,7 @@ func floatingIPByAddress(ctx context.Context, nc *gophercloud.ServiceClient, add
 
 func (r *floatingIPAssociateResource) associate(ctx context.Context, nc *gophercloud.ServiceClient, id string, m *floatingIPAssociateModel) error {
 	fip, err := floatingips.Update(ctx, nc, id, floatingips.UpdateOpts{
-		PortID: m.PortID.ValueStringPointer(), FixedIP: unknownAsEmpty(m.FixedIP),
+		PortID: m.PortID.ValueStringPointer(), FixedIP: tfutil.Known(m.FixedIP),
 	}).Extract()
 	if err != nil {
 		return err

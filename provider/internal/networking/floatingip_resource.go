@@ -115,11 +115,11 @@ func (r *floatingIPResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	fip, err := floatingips.Create(ctx, nc, floatingips.CreateOpts{
 		FloatingNetworkID: netID,
-		FloatingIP:        unknownAsEmpty(plan.Address),
-		PortID:            unknownAsEmpty(plan.PortID),
-		FixedIP:           unknownAsEmpty(plan.FixedIP),
+		FloatingIP:        tfutil.Known(plan.Address),
+		PortID:            tfutil.Known(plan.PortID),
+		FixedIP:           tfutil.Known(plan.FixedIP),
 		Description:       plan.Description.ValueString(),
-		TenantID:          unknownAsEmpty(plan.TenantID),
+		TenantID:          tfutil.Known(plan.TenantID),
 	}).Extract()
 	if err != nil {
 		resp.Diagnostics.AddError("creating Floating IP in ("+plan.Pool.ValueString()+")", err.Error())
@@ -171,8 +171,8 @@ func (r *floatingIPResource) Update(ctx context.Context, req resource.UpdateRequ
 		opts.Description = plan.Description.ValueStringPointer()
 	}
 	if !plan.PortID.IsUnknown() && !plan.PortID.Equal(state.PortID) || !plan.FixedIP.IsUnknown() && !plan.FixedIP.Equal(state.FixedIP) {
-		opts.PortID = ptr(unknownAsEmpty(plan.PortID))
-		opts.FixedIP = unknownAsEmpty(plan.FixedIP)
+		opts.PortID = ptr(tfutil.Known(plan.PortID))
+		opts.FixedIP = tfutil.Known(plan.FixedIP)
 	}
 	fip, err := floatingips.Update(ctx, nc, state.ID.ValueString(), opts).Extract()
 	if err != nil {

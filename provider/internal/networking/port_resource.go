@@ -185,10 +185,10 @@ func (r *portResource) Create(ctx context.Context, req resource.CreateRequest, r
 		Name:           plan.Name.ValueString(),
 		Description:    plan.Description.ValueString(),
 		AdminStateUp:   plan.AdminStateUp.ValueBoolPointer(),
-		MACAddress:     unknownAsEmpty(plan.MACAddress),
-		DeviceID:       unknownAsEmpty(plan.DeviceID),
-		DeviceOwner:    unknownAsEmpty(plan.DeviceOwner),
-		TenantID:       unknownAsEmpty(plan.TenantID),
+		MACAddress:     tfutil.Known(plan.MACAddress),
+		DeviceID:       tfutil.Known(plan.DeviceID),
+		DeviceOwner:    tfutil.Known(plan.DeviceOwner),
+		TenantID:       tfutil.Known(plan.TenantID),
 		SecurityGroups: plan.securityGroups(ctx, resp),
 	}
 	if len(plan.FixedIPs) > 0 {
@@ -201,13 +201,6 @@ func (r *portResource) Create(ctx context.Context, req resource.CreateRequest, r
 	}
 	setPort(&plan, p, false)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-}
-
-func unknownAsEmpty(v types.String) string {
-	if v.IsUnknown() {
-		return ""
-	}
-	return v.ValueString()
 }
 
 func (r *portResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -78,7 +78,7 @@ func (r *routerInterfaceResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	info, err := routers.AddInterface(ctx, nc, plan.RouterID.ValueString(), routers.AddInterfaceOpts{
-		SubnetID: unknownAsEmpty(plan.SubnetID), PortID: unknownAsEmpty(plan.PortID),
+		SubnetID: tfutil.Known(plan.SubnetID), PortID: tfutil.Known(plan.PortID),
 	}).Extract()
 	if err != nil {
 		resp.Diagnostics.AddError("adding an interface to Router ("+plan.RouterID.ValueString()+")", err.Error())

@@ -91,7 +91,7 @@ func (r *routerResource) Create(ctx context.Context, req resource.CreateRequest,
 		Name:         plan.Name.ValueString(),
 		Description:  plan.Description.ValueString(),
 		AdminStateUp: plan.AdminStateUp.ValueBoolPointer(),
-		TenantID:     unknownAsEmpty(plan.TenantID),
+		TenantID:     tfutil.Known(plan.TenantID),
 	}
 	if plan.ExternalNetworkID.ValueString() != "" {
 		opts.GatewayInfo = gatewayInfo(plan)

@@ -85,7 +85,7 @@ func (r *secgroupResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	g, err := groups.Create(ctx, nc, groups.CreateOpts{
-		Name: plan.Name.ValueString(), Description: plan.Description.ValueString(), TenantID: unknownAsEmpty(plan.TenantID),
+		Name: plan.Name.ValueString(), Description: plan.Description.ValueString(), TenantID: tfutil.Known(plan.TenantID),
 	}).Extract()
 	if err != nil {
 		resp.Diagnostics.AddError("creating Security Group ("+plan.Name.ValueString()+")", err.Error())

@@ -120,7 +120,7 @@ func (r *secgroupRuleResource) Create(ctx context.Context, req resource.CreateRe
 		RemoteIPPrefix: plan.RemoteIPPrefix.ValueString(),
 		RemoteGroupID:  plan.RemoteGroupID.ValueString(),
 		Description:    plan.Description.ValueString(),
-		ProjectID:      unknownAsEmpty(plan.TenantID),
+		ProjectID:      tfutil.Known(plan.TenantID),
 	}).Extract()
 	if err != nil {
 		resp.Diagnostics.AddError("creating Security Group Rule in ("+plan.SecurityGroupID.ValueString()+")", err.Error())

@@ -58,6 +58,15 @@ func StringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[st
 	return out
 }
 
+// Known is v's value, or "" while it is unknown (a computed value the
+// plan cannot know yet).
+func Known(v types.String) string {
+	if v.IsUnknown() {
+		return ""
+	}
+	return v.ValueString()
+}
+
 // SetOf is a set of strings, empty (not null) for nil.
 func SetOf(values []string) types.Set {
 	elems := make([]attr.Value, len(values))
