@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -56,6 +57,15 @@ func StringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[st
 	out := map[string]string{}
 	diags.Append(v.ElementsAs(ctx, &out, false)...)
 	return out
+}
+
+// StorePlan is the Update of a resource whose every attribute but
+// timeouts requires replacement: only a timeouts change reaches it, and
+// there is nothing to send.
+func StorePlan[M any](ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
 // Known is v's value, or "" while it is unknown (a computed value the
