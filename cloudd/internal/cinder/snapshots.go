@@ -1,12 +1,14 @@
 package cinder
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
 	"github.com/stratus-cloud/stratus/internal/osapi"
+	"github.com/stratus-cloud/stratus/internal/token"
 )
 
 func (a *API) snapshotRoutes(r chi.Router) {
@@ -16,9 +18,10 @@ func (a *API) snapshotRoutes(r chi.Router) {
 	r.Method(http.MethodGet, "/snapshots/{id}", osapi.HandlerFunc(a.getSnapshot))
 	r.Method(http.MethodPut, "/snapshots/{id}", osapi.HandlerFunc(a.updateSnapshot))
 	r.Method(http.MethodDelete, "/snapshots/{id}", osapi.HandlerFunc(a.deleteSnapshot))
-	r.Method(http.MethodGet, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.getSnapshotMetadata))
-	r.Method(http.MethodPut, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.setSnapshotMetadata(true)))
-	r.Method(http.MethodPost, "/snapshots/{id}/metadata", osapi.HandlerFunc(a.setSnapshotMetadata(false)))
+	metadata{get: func(ctx context.Context, c *token.Claims, id string) (map[string]string, error) {
+		s, err := a.Volumes.GetSnapshot(ctx, c, id)
+		return s.Metadata, err
+	}, set: a.Volumes.SetSnapshotMetadata}.routes(r, "/snapshots/{id}/metadata")
 }
 
 func snapshotJSON(s volume.Snapshot) map[string]any {
@@ -142,33 +145,4 @@ func (a *API) deleteSnapshot(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
-}
-
-func (a *API) getSnapshotMetadata(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.Volumes.GetSnapshot(r.Context(), claims(r), chi.URLParam(r, "id"))
-	if err != nil {
-		return err
-	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": s.Metadata})
-	return nil
-}
-
-func (a *API) setSnapshotMetadata(replace bool) osapi.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var body struct {
-			Metadata map[string]string `json:"metadata"`
-		}
-		if err := osapi.DecodeJSON(r, &body, false); err != nil {
-			return err
-		}
-		if body.Metadata == nil {
-			return osapi.Errorf(http.StatusBadRequest, "Malformed request body: 'metadata' is a required property.")
-		}
-		md, err := a.Volumes.SetSnapshotMetadata(r.Context(), claims(r), chi.URLParam(r, "id"), body.Metadata, replace)
-		if err != nil {
-			return err
-		}
-		osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": md})
-		return nil
-	}
 }

@@ -1,6 +1,7 @@
 package cinder
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/stratus-cloud/stratus/cloudd/internal/volume"
 	"github.com/stratus-cloud/stratus/internal/osapi"
 	"github.com/stratus-cloud/stratus/internal/policy"
+	"github.com/stratus-cloud/stratus/internal/token"
 )
 
 func (a *API) volumeRoutes(r chi.Router) {
@@ -21,9 +23,10 @@ func (a *API) volumeRoutes(r chi.Router) {
 	r.Method(http.MethodPut, "/volumes/{id}", osapi.HandlerFunc(a.updateVolume))
 	r.Method(http.MethodDelete, "/volumes/{id}", osapi.HandlerFunc(a.deleteVolume))
 	r.Method(http.MethodPost, "/volumes/{id}/action", osapi.HandlerFunc(a.volumeAction))
-	r.Method(http.MethodGet, "/volumes/{id}/metadata", osapi.HandlerFunc(a.getMetadata))
-	r.Method(http.MethodPost, "/volumes/{id}/metadata", osapi.HandlerFunc(a.setMetadata(false)))
-	r.Method(http.MethodPut, "/volumes/{id}/metadata", osapi.HandlerFunc(a.setMetadata(true)))
+	metadata{get: func(ctx context.Context, c *token.Claims, id string) (map[string]string, error) {
+		v, err := a.Volumes.Get(ctx, c, id)
+		return v.Metadata, err
+	}, set: a.Volumes.SetMetadata}.routes(r, "/volumes/{id}/metadata")
 	r.Method(http.MethodGet, "/volumes/{id}/metadata/{key}", osapi.HandlerFunc(a.getMetadataKey))
 	r.Method(http.MethodPut, "/volumes/{id}/metadata/{key}", osapi.HandlerFunc(a.setMetadataKey))
 	r.Method(http.MethodDelete, "/volumes/{id}/metadata/{key}", osapi.HandlerFunc(a.deleteMetadataKey))
@@ -330,35 +333,6 @@ func (a *API) volumeAction(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
-}
-
-func (a *API) getMetadata(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.Volumes.Get(r.Context(), claims(r), chi.URLParam(r, "id"))
-	if err != nil {
-		return err
-	}
-	osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": v.Metadata})
-	return nil
-}
-
-func (a *API) setMetadata(replace bool) osapi.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var body struct {
-			Metadata map[string]string `json:"metadata"`
-		}
-		if err := osapi.DecodeJSON(r, &body, false); err != nil {
-			return err
-		}
-		if body.Metadata == nil {
-			return osapi.Errorf(http.StatusBadRequest, "Malformed request body: 'metadata' is a required property.")
-		}
-		md, err := a.Volumes.SetMetadata(r.Context(), claims(r), chi.URLParam(r, "id"), body.Metadata, replace)
-		if err != nil {
-			return err
-		}
-		osapi.WriteJSON(w, http.StatusOK, map[string]any{"metadata": md})
-		return nil
-	}
 }
 
 func (a *API) getMetadataKey(w http.ResponseWriter, r *http.Request) error {
