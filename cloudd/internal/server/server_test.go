@@ -515,7 +515,9 @@ func TestEmbeddedPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(stateDir) })
-	cfg := config.Config{Listen: "127.0.0.1:0", StateDir: stateDir}
+	// A simulated host: with the real one, this cloudd would also drive
+	// the machine's dataplane, in the tables a running `make run` uses.
+	cfg := config.Config{Listen: "127.0.0.1:0", StateDir: stateDir, Hosts: []string{"test:///default"}}
 	socket := filepath.Join(stateDir, "postgres", fmt.Sprintf(".s.PGSQL.%d", 5432))
 
 	// run starts cloudd on stateDir, calls fn while it serves, and stops it.
