@@ -62,18 +62,6 @@ func scanFIP(row pgx.CollectableRow) (FloatingIP, error) {
 	return f, err
 }
 
-func (s *Service) tagFIPs(ctx context.Context, q db.Querier, list []FloatingIP) error {
-	ids := make([]string, len(list))
-	for i := range list {
-		ids[i] = list[i].ID
-	}
-	tags, err := loadTags(ctx, q, ids)
-	for i := range list {
-		list[i].Tags = orEmpty(tags[list[i].ID])
-	}
-	return err
-}
-
 // ListFloatingIPs returns the floating IPs c may see.
 func (s *Service) ListFloatingIPs(ctx context.Context, c *token.Claims) ([]FloatingIP, error) {
 	if err := policy.Authorize(c, policy.Read, "", "floating IPs"); err != nil {
@@ -85,7 +73,7 @@ func (s *Service) ListFloatingIPs(ctx context.Context, c *token.Claims) ([]Float
 	if err != nil {
 		return nil, err
 	}
-	return list, s.tagFIPs(ctx, s.pool, list)
+	return list, fillTags(ctx, s.pool, list, floatingIPTags)
 }
 
 // GetFloatingIP returns a floating IP c may see.
@@ -107,7 +95,7 @@ func (s *Service) getFIP(ctx context.Context, q db.Querier, id string) (Floating
 		return f, err
 	}
 	list := []FloatingIP{f}
-	return list[0], s.tagFIPs(ctx, q, list)
+	return list[0], fillTags(ctx, q, list, floatingIPTags)
 }
 
 // CreateFloatingIP allocates an address on an external network, and
@@ -339,3 +327,5 @@ func (s *Service) DeleteFloatingIP(ctx context.Context, c *token.Claims, id stri
 		return s.deletePort(ctx, tx, p)
 	})
 }
+
+func floatingIPTags(f *FloatingIP) (string, *[]string) { return f.ID, &f.Tags }

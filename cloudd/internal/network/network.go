@@ -178,6 +178,21 @@ func loadTags(ctx context.Context, q db.Querier, ids []string) (map[string][]str
 	return out, err
 }
 
+// fillTags sets the tags of a page of resources with one query; tagged
+// gives a resource's id and where its tags go.
+func fillTags[T any](ctx context.Context, q db.Querier, list []T, tagged func(*T) (string, *[]string)) error {
+	ids := make([]string, len(list))
+	for i := range list {
+		ids[i], _ = tagged(&list[i])
+	}
+	tags, err := loadTags(ctx, q, ids)
+	for i := range list {
+		id, dst := tagged(&list[i])
+		*dst = orEmpty(tags[id])
+	}
+	return err
+}
+
 func orEmpty(tags []string) []string {
 	if tags == nil {
 		return []string{}

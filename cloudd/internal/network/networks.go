@@ -80,19 +80,7 @@ func (s *Service) ListNetworks(ctx context.Context, c *token.Claims) ([]Network,
 	if err != nil {
 		return nil, err
 	}
-	return list, s.tagNetworks(ctx, list)
-}
-
-func (s *Service) tagNetworks(ctx context.Context, list []Network) error {
-	ids := make([]string, len(list))
-	for i, n := range list {
-		ids[i] = n.ID
-	}
-	tags, err := loadTags(ctx, s.pool, ids)
-	for i := range list {
-		list[i].Tags = orEmpty(tags[list[i].ID])
-	}
-	return err
+	return list, fillTags(ctx, s.pool, list, networkTags)
 }
 
 // GetNetwork returns a network c may see.
@@ -109,7 +97,7 @@ func (s *Service) GetNetwork(ctx context.Context, c *token.Claims, id string) (N
 		return Network{}, err
 	}
 	list := []Network{n}
-	return list[0], s.tagNetworks(ctx, list)
+	return list[0], fillTags(ctx, s.pool, list, networkTags)
 }
 
 func (s *Service) getNetwork(ctx context.Context, q db.Querier, id string) (Network, error) {
@@ -234,3 +222,5 @@ func (s *Service) DeleteNetwork(ctx context.Context, c *token.Claims, id string)
 		return err
 	})
 }
+
+func networkTags(n *Network) (string, *[]string) { return n.ID, &n.Tags }

@@ -186,11 +186,7 @@ func fillPorts(ctx context.Context, q db.Querier, list []Port) error {
 	}); err != nil {
 		return err
 	}
-	tags, err := loadTags(ctx, q, ids)
-	for i := range list {
-		list[i].Tags = orEmpty(tags[list[i].ID])
-	}
-	return err
+	return fillTags(ctx, q, list, portTags)
 }
 
 // PortFilter narrows ListPorts in SQL; the API layer filters the rest.
@@ -636,3 +632,5 @@ func (s *Service) deletePort(ctx context.Context, tx pgx.Tx, p Port) error {
 	}
 	return emitPort(ctx, tx, "deleted", p)
 }
+
+func portTags(x *Port) (string, *[]string) { return x.ID, &x.Tags }

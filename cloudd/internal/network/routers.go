@@ -88,11 +88,7 @@ func (s *Service) fillRouters(ctx context.Context, q db.Querier, list []Router) 
 			list[i].GatewayInfo.ExternalFixedIPs = p.FixedIPs
 		}
 	}
-	tags, err := loadTags(ctx, q, ids)
-	for i := range list {
-		list[i].Tags = orEmpty(tags[list[i].ID])
-	}
-	return err
+	return fillTags(ctx, q, list, routerTags)
 }
 
 // ListRouters returns the routers c may see.
@@ -448,3 +444,5 @@ func (s *Service) RemoveInterface(ctx context.Context, c *token.Claims, routerID
 	}
 	return info, nil
 }
+
+func routerTags(x *Router) (string, *[]string) { return x.ID, &x.Tags }

@@ -169,11 +169,7 @@ func (s *Service) groups(ctx context.Context, q db.Querier, project, id string) 
 		g := index[r.SecurityGroupID]
 		g.Rules = append(g.Rules, r)
 	}
-	tags, err := loadTags(ctx, q, ids)
-	for i := range list {
-		list[i].Tags = orEmpty(tags[list[i].ID])
-	}
-	return list, err
+	return list, fillTags(ctx, q, list, groupTags)
 }
 
 // GetSecurityGroup returns a group c may see.
@@ -508,3 +504,5 @@ func (s *Service) DeleteSecurityGroupRule(ctx context.Context, c *token.Claims, 
 		return err
 	})
 }
+
+func groupTags(x *SecurityGroup) (string, *[]string) { return x.ID, &x.Tags }

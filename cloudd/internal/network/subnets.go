@@ -101,19 +101,7 @@ func (s *Service) ListSubnets(ctx context.Context, c *token.Claims) ([]Subnet, e
 	if err != nil {
 		return nil, err
 	}
-	return list, s.tagSubnets(ctx, list)
-}
-
-func (s *Service) tagSubnets(ctx context.Context, list []Subnet) error {
-	ids := make([]string, len(list))
-	for i, n := range list {
-		ids[i] = n.ID
-	}
-	tags, err := loadTags(ctx, s.pool, ids)
-	for i := range list {
-		list[i].Tags = orEmpty(tags[list[i].ID])
-	}
-	return err
+	return list, fillTags(ctx, s.pool, list, subnetTags)
 }
 
 // GetSubnet returns a subnet of a network c may see.
@@ -126,7 +114,7 @@ func (s *Service) GetSubnet(ctx context.Context, c *token.Claims, id string) (Su
 		return Subnet{}, notFound("Subnet", id)
 	}
 	list := []Subnet{sub}
-	return list[0], s.tagSubnets(ctx, list)
+	return list[0], fillTags(ctx, s.pool, list, subnetTags)
 }
 
 func (s *Service) getSubnet(ctx context.Context, q db.Querier, id string) (Subnet, error) {
@@ -427,3 +415,5 @@ func (s *Service) DeleteSubnet(ctx context.Context, c *token.Claims, id string) 
 		return err
 	})
 }
+
+func subnetTags(n *Subnet) (string, *[]string) { return n.ID, &n.Tags }
